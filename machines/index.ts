@@ -1,0 +1,10 @@
+export { connectionMachine } from './connection.js';
+export type { ConnectionContext, ConnectionEvent, ConnectionInput } from './connection.js';
+export { handlerMachine, outcomeOf } from './handler.js';
+export type { HandlerContext, HandlerEvent, HandlerInput, HandlerOutcome, RequestId } from './handler.js';
+export { handlerLogic } from './handler-logic.js';
+export type { HandlerSnapshot } from './handler-logic.js';
+export { supervisorMachine } from './supervisor.js';
+export type { SupervisorEvent } from './supervisor.js';
+export { CANCEL_REASONS } from './reasons.js';
+export type { CancelReason, DrainReason } from './reasons.js';

@@ -1,0 +1,63 @@
+import type { RequestId } from '../../machines/handler.js';
+import type { CancelReason } from '../../machines/reasons.js';
+import type { SessionCloseInfo } from './session.js';
+
+/**
+ * The typed events a supervisor emits (`supervisor.on(type, listener)`). The library never logs on
+ * its own; these events and the optional logger are how it tells what it does.
+ *
+ * @example
+ * ```ts
+ * supervisor.on('request.cancelled', ({ requestId, reason }) => console.log(requestId, reason));
+ * ```
+ */
+export interface SupervisorEvents {
+  'session.opened': { sessionId: string; transport: string };
+  'session.closed': SessionCloseInfo;
+  'session.failed': { sessionId: string; error: unknown };
+  'request.failed': { sessionId: string; requestId: RequestId; method: string; error: unknown };
+  'request.cancelled': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };
+  'handler.abandoned': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };
+  'send.blocked': { sessionId: string; state: string };
+  'health.changed': { healthy: boolean; failuresInWindow: number };
+  'supervisor.stopped': Record<string, never>;
+}
+
+/**
+ * A listener of one supervisor event.
+ *
+ * @example
+ * ```ts
+ * const onClosed: SupervisorListener<'session.closed'> = (info) => console.log(info.reason);
+ * ```
+ */
+export type SupervisorListener<K extends keyof SupervisorEvents> = (event: SupervisorEvents[K]) => void;
+
+/** A small typed emitter; a throwing listener is reported to `onListenerError`, never to the caller. */
+export class Emitter {
+  private readonly listeners = new Map<keyof SupervisorEvents, Set<(event: never) => void>>();
+
+  constructor(private readonly onListenerError: (error: unknown) => void) {}
+
+  on<K extends keyof SupervisorEvents>(type: K, listener: SupervisorListener<K>): () => void {
+    let set = this.listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  emit<K extends keyof SupervisorEvents>(type: K, event: SupervisorEvents[K]): void {
+    const set = this.listeners.get(type);
+    if (set === undefined || set.size === 0) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as SupervisorListener<K>)(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import type { z } from 'zod';
+import type { RequestId } from '../../machines/handler.js';
+import type { JsonRpcRequest } from '../jsonrpc/schema.js';
+
+/**
+ * What a handler sees of its session.
+ *
+ * @example
+ * ```ts
+ * ctx.session.notify('log', { line: 'hello' });
+ * ```
+ */
+export interface SessionHandle {
+  /** The session's id (`s1`, `s2`, …). */
+  readonly id: string;
+  /** The transport's kind (`ws`, `stdio`, `memory`, …). */
+  readonly transportKind: string;
+  /** The connection state: `connected`, `draining` or `closed`. */
+  readonly state: 'connected' | 'draining' | 'closed';
+  /** Per-session storage for dialects and handlers (e.g. the negotiated protocol version). */
+  readonly locals: Map<string, unknown>;
+  /** Send a notification through the send guard; `false` if the guard blocked it. */
+  notify(method: string, params?: unknown): boolean;
+}
+
+/**
+ * The second argument of every handler.
+ *
+ * @example
+ * ```ts
+ * const handler = async (params: unknown, ctx: RequestContext) => {
+ *   await sleep(1000, { signal: ctx.signal });
+ *   return { ok: true };
+ * };
+ * ```
+ */
+export interface RequestContext {
+  /** Aborted exactly when the request is cancelled; `signal.reason` is a {@link CancelledError}. */
+  readonly signal: AbortSignal;
+  readonly requestId: RequestId;
+  readonly method: string;
+  /** The request as it arrived (for `_meta`, `progressToken`, …). */
+  readonly message: JsonRpcRequest;
+  readonly session: SessionHandle;
+}
+
+/**
+ * A handler: gets the (validated) params and the request context; returns the result or throws.
+ * Throw a `JsonRpcError` to choose the error; anything else becomes −32603 with no stack on the wire.
+ *
+ * @example
+ * ```ts
+ * const echo: MethodHandler = (params) => params;
+ * ```
+ */
+export type MethodHandler<P = unknown, R = unknown> = (params: P, ctx: RequestContext) => R | Promise<R>;
+
+/**
+ * A method with an optional zod schema for its params (failing params → −32602).
+ *
+ * @example
+ * ```ts
+ * const echo: MethodDefinition = { params: z.object({ text: z.string() }), handler: (p) => p };
+ * ```
+ */
+export interface MethodDefinition<P = any, R = unknown> {
+  readonly params?: z.ZodType<P, any>;
+  readonly handler: MethodHandler<P, R>;
+}
+
+/**
+ * The method table: a name → a handler or a definition.
+ *
+ * @example
+ * ```ts
+ * const methods: MethodTable = { ping: () => ({}), echo: defineMethod({ params: Echo, handler: (p) => p }) };
+ * ```
+ */
+export type MethodTable = Record<string, MethodDefinition | MethodHandler<any, unknown>>;
+
+/**
+ * A notification handler: runs for a notification from the peer; never answered. Errors are logged.
+ *
+ * @example
+ * ```ts
+ * const onInitialized: NotificationHandler = (_params, session) => session.locals.set('ready', true);
+ * ```
+ */
+export type NotificationHandler = (params: unknown, session: SessionHandle) => void | Promise<void>;
+
+/**
+ * Define a method with typed params inferred from its zod schema.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * const add = defineMethod({
+ *   params: z.object({ a: z.number(), b: z.number() }),
+ *   handler: ({ a, b }) => a + b,
+ * });
+ * ```
+ */
+export function defineMethod<S extends z.ZodType, R>(definition: {
+  params: S;
+  handler: MethodHandler<z.output<S>, R>;
+}): MethodDefinition<z.output<S>, R> {
+  return definition as MethodDefinition<z.output<S>, R>;
+}
+
+/**
+ * The error a cancelled handler's `signal.reason` holds.
+ *
+ * @example
+ * ```ts
+ * ctx.signal.addEventListener('abort', () => {
+ *   const err = ctx.signal.reason as CancelledError;
+ *   console.log(err.reason); // 'client', 'transport-closed', …
+ * }, { once: true });
+ * ```
+ */
+export class CancelledError extends Error {
+  readonly code = 'ERR_REQUEST_CANCELLED';
+  readonly reason: import('../../machines/reasons.js').CancelReason;
+
+  constructor(reason: import('../../machines/reasons.js').CancelReason) {
+    super(`request cancelled: ${reason}`);
+    this.name = 'CancelledError';
+    this.reason = reason;
+  }
+}

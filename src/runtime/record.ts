@@ -1,0 +1,51 @@
+import type { Actor } from 'xstate';
+import type { RequestId } from '../../machines/handler.js';
+import type { handlerLogic } from '../../machines/handler-logic.js';
+import type { CancelReason } from '../../machines/reasons.js';
+import type { JsonRpcRequest } from '../jsonrpc/schema.js';
+import type { Batch } from './batch.js';
+import { CancelledError, type RequestContext, type SessionHandle } from './methods.js';
+
+/** A handler actor as the runtime creates it. */
+export type HandlerActor = Actor<typeof handlerLogic>;
+
+/**
+ * The runtime's bookkeeping for one in-flight request, and the context its handler receives.
+ * One object per request: no closures per request beyond the promise callbacks.
+ */
+export class HandlerRecord implements RequestContext {
+  /** Set once the handler settled (result, error, cancelled, abandoned). */
+  done = false;
+  /** Set when cancelled. */
+  cancelReason: CancelReason | undefined = undefined;
+  graceTimer: unknown = undefined;
+  private controller: AbortController | undefined = undefined;
+
+  constructor(
+    readonly session: SessionHandle,
+    readonly requestId: RequestId,
+    readonly message: JsonRpcRequest,
+    readonly actor: HandlerActor,
+    readonly deadline: number,
+    readonly batch: Batch | undefined,
+  ) {}
+
+  get method(): string {
+    return this.message.method;
+  }
+
+  /** Created on first use; aborted exactly when the request is cancelled. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.cancelReason !== undefined) this.controller.abort(new CancelledError(this.cancelReason));
+    }
+    return this.controller.signal;
+  }
+
+  /** Abort the signal (if anyone holds it) with the reason. */
+  abort(reason: CancelReason): void {
+    this.cancelReason = reason;
+    this.controller?.abort(new CancelledError(reason));
+  }
+}

@@ -1,0 +1,315 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { connectionMachine } from '../machines/connection.js';
+import { CANCEL_REASONS, type CancelReason } from '../machines/reasons.js';
+import { supervisorMachine } from '../machines/supervisor.js';
+import { SupervisorError } from './jsonrpc/errors.js';
+import { systemClock, type Clock } from './runtime/clock.js';
+import { DEFAULT_LIMITS, type Counters, type Limits, type SessionRuntime } from './runtime/context.js';
+import { jsonRpcDialect, type Dialect } from './runtime/dialect.js';
+import { Emitter, type SupervisorEvents, type SupervisorListener } from './runtime/events.js';
+import { silentLogger, type Logger } from './runtime/logger.js';
+import type { MethodDefinition, MethodTable, NotificationHandler } from './runtime/methods.js';
+import { Session, type SessionCloseInfo } from './runtime/session.js';
+import type { Transport } from './transports/types.js';
+
+/**
+ * Options of {@link createSupervisor}.
+ *
+ * @example
+ * ```ts
+ * createSupervisor({ methods: { ping: () => ({}) }, limits: { drainTimeoutMs: 5000 } });
+ * ```
+ */
+export interface SupervisorOptions {
+  /** Request methods by name. */
+  methods?: MethodTable;
+  /** Notification methods by name (run, never answered; errors are logged). */
+  notifications?: Record<string, NotificationHandler>;
+  /** Protocol rules (cancel notification, answers after a cancel, admission). Default: {@link jsonRpcDialect}. */
+  dialect?: Dialect;
+  limits?: Partial<Limits>;
+  logger?: Logger;
+  /** An xstate inspection observer: it sees the supervisor, every connection and every handler actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  clock?: Clock;
+}
+
+/**
+ * A stable snapshot of a supervisor's state and lifetime counters.
+ *
+ * @example
+ * ```ts
+ * const s = supervisor.stats();
+ * console.log(s.inFlight, s.cancelled.client, s.blockedSends);
+ * ```
+ */
+export interface SupervisorStats {
+  state: 'running' | 'draining' | 'stopped';
+  healthy: boolean;
+  /** Open sessions by state, and sessions ever attached. */
+  sessions: { connected: number; draining: number; closing: number; total: number };
+  /** Handlers running now (not cancelled). */
+  inFlight: number;
+  /** Handlers cancelled but not yet settled or abandoned. */
+  cancelling: number;
+  requests: number;
+  completed: number;
+  failed: number;
+  /** Requests refused before a handler ran (draining, overloaded, unknown method, bad params, …). */
+  refused: number;
+  cancelled: Record<CancelReason, number>;
+  abandoned: number;
+  /** Answers from handlers that had already been cancelled (dropped). */
+  lateAnswers: number;
+  blockedSends: number;
+  sessionFailures: number;
+  failuresInWindow: number;
+}
+
+/**
+ * A running supervisor. Attach transports to it; drain or close it; read its stats.
+ *
+ * @example
+ * ```ts
+ * const supervisor = createSupervisor({ methods });
+ * const session = supervisor.attach(transport);
+ * await supervisor.drain();
+ * ```
+ */
+export interface Supervisor {
+  /** The supervisor actor (root of the actor system every session and handler belongs to). */
+  readonly actor: Actor<typeof supervisorMachine>;
+  /** `true` while new sessions are accepted. */
+  readonly accepting: boolean;
+  readonly state: 'running' | 'draining' | 'stopped';
+  readonly limits: Readonly<Limits>;
+  /** Run a session over this transport. Throws `ERR_NOT_ACCEPTING` once draining or stopped. */
+  attach(transport: Transport): Session;
+  /** Open sessions. */
+  sessions(): Session[];
+  /** Stop accepting; drain every session; resolves once every session has closed. */
+  drain(): Promise<void>;
+  /** Close every session now (handlers cancelled with `shutdown`); resolves once all settled. */
+  close(): Promise<void>;
+  /** Resolves once stopped with no session left. */
+  readonly stopped: Promise<void>;
+  stats(): SupervisorStats;
+  on<K extends keyof SupervisorEvents>(type: K, listener: SupervisorListener<K>): () => void;
+}
+
+function normalize(table: MethodTable | undefined): Map<string, MethodDefinition> {
+  const map = new Map<string, MethodDefinition>();
+  for (const [name, entry] of Object.entries(table ?? {})) {
+    map.set(name, typeof entry === 'function' ? { handler: entry } : entry);
+  }
+  return map;
+}
+
+function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(partial ?? {}) as [keyof Limits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new SupervisorError('ERR_INVALID_OPTION', `limits.${key} must be a number >= 0 (got ${String(value)})`);
+    }
+    limits[key] = value;
+  }
+  if (limits.maxInFlight < 1) throw new SupervisorError('ERR_INVALID_OPTION', 'limits.maxInFlight must be >= 1');
+  return Object.freeze(limits);
+}
+
+/**
+ * Create a supervisor: it runs one connection actor per attached transport and one handler actor per
+ * in-flight request, and keeps the invariants of the design (no write after close, every handler
+ * settles once, …).
+ *
+ * @example
+ * ```ts
+ * import { createSupervisor, createMemoryTransportPair } from 'session-supervisor';
+ *
+ * const supervisor = createSupervisor({ methods: { echo: (params) => params } });
+ * const { transport, peer } = createMemoryTransportPair();
+ * supervisor.attach(transport);
+ * peer.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: { text: 'hi' } });
+ * ```
+ */
+export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
+  const limits = resolveLimits(options.limits);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const dialect = options.dialect ?? jsonRpcDialect;
+  const sessions = new Map<string, Session>();
+  const failureTimes: number[] = [];
+  let healthy = true;
+  let nextSessionId = 1;
+  const counters: Counters = {
+    sessions: 0,
+    requests: 0,
+    completed: 0,
+    failed: 0,
+    refused: 0,
+    cancelled: Object.fromEntries(CANCEL_REASONS.map((r) => [r, 0])) as Record<CancelReason, number>,
+    abandoned: 0,
+    lateAnswers: 0,
+    blockedSends: 0,
+    sessionFailures: 0,
+  };
+  const emitter = new Emitter((error) => logger.error({ err: error }, 'supervisor event listener threw'));
+
+  const withSession = (sessionId: string, fn: (session: Session) => void): void => {
+    const session = sessions.get(sessionId);
+    if (session !== undefined) fn(session);
+  };
+
+  const connectionLogic = connectionMachine.provide({
+    actions: {
+      startDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.startDrainTimer()),
+      stopDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.stopDrainTimer()),
+      drainStarted: ({ context }, params) => withSession(context.sessionId, (s) => s.drainStarted(params.reason)),
+      blockSends: ({ context }) => withSession(context.sessionId, (s) => s.blockSends()),
+      cancelHandlers: ({ context }, params) => withSession(context.sessionId, (s) => s.cancelHandlers(params.reason)),
+      closeTransport: ({ context }, params) => withSession(context.sessionId, (s) => s.closeTransport(params.reason)),
+    },
+  });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stoppedResolved = false;
+  const checkStopped = (): void => {
+    if (sessions.size > 0) return;
+    const value = actor.getSnapshot().value;
+    if (value === 'draining') actor.send({ type: 'sessions.allClosed' });
+    if (actor.getSnapshot().value === 'stopped' && !stoppedResolved) {
+      stoppedResolved = true;
+      emitter.emit('supervisor.stopped', {});
+      resolveStopped();
+    }
+  };
+
+  const actor = createActor(
+    supervisorMachine.provide({
+      actions: {
+        drainSessions: () => {
+          for (const session of [...sessions.values()]) session.drain();
+        },
+        closeSessions: () => {
+          for (const session of [...sessions.values()]) session.close('shutdown');
+        },
+        sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
+      },
+    }),
+    options.inspect === undefined ? {} : { inspect: options.inspect },
+  );
+  actor.subscribe({
+    error: (error) => logger.error({ err: error }, 'supervisor actor failed'),
+  });
+  actor.start();
+
+  const updateHealth = (): number => {
+    const since = clock.now() - limits.failureWindowMs;
+    while (failureTimes.length > 0 && failureTimes[0]! < since) failureTimes.shift();
+    const nowHealthy = failureTimes.length <= limits.maxSessionFailures;
+    if (nowHealthy !== healthy) {
+      healthy = nowHealthy;
+      emitter.emit('health.changed', { healthy, failuresInWindow: failureTimes.length });
+    }
+    return failureTimes.length;
+  };
+
+  const runtime: SessionRuntime = {
+    connectionLogic,
+    methods: normalize(options.methods),
+    notifications: new Map(Object.entries(options.notifications ?? {})),
+    dialect,
+    limits,
+    decodeOptions: { batches: dialect.batches === true },
+    clock,
+    logger,
+    counters,
+    emit: (type, event) => emitter.emit(type, event),
+    sessionFinished(session, info: SessionCloseInfo) {
+      sessions.delete(session.id);
+      logger.debug({ ...info }, 'session closed');
+      emitter.emit('session.closed', info);
+      checkStopped();
+    },
+    sessionFailed(session, error) {
+      counters.sessionFailures += 1;
+      failureTimes.push(clock.now());
+      logger.error({ sessionId: session.id, err: error }, 'session failed; closing it alone');
+      emitter.emit('session.failed', { sessionId: session.id, error });
+      updateHealth();
+    },
+  };
+
+  const supervisor: Supervisor = {
+    actor,
+    limits,
+    stopped,
+    get accepting() {
+      return actor.getSnapshot().hasTag('accepting');
+    },
+    get state() {
+      return actor.getSnapshot().value;
+    },
+    attach(transport) {
+      if (!actor.getSnapshot().hasTag('accepting')) {
+        throw new SupervisorError('ERR_NOT_ACCEPTING', `supervisor is ${actor.getSnapshot().value}; no new sessions`);
+      }
+      const id = `s${nextSessionId++}`;
+      const session = new Session(runtime, id, transport, actor);
+      sessions.set(id, session);
+      counters.sessions += 1;
+      emitter.emit('session.opened', { sessionId: id, transport: transport.kind });
+      session.start();
+      return session;
+    },
+    sessions: () => [...sessions.values()],
+    drain() {
+      if (actor.getSnapshot().value === 'running') actor.send({ type: 'supervisor.drain' });
+      checkStopped();
+      return stopped;
+    },
+    close() {
+      actor.send({ type: 'supervisor.stop' });
+      checkStopped();
+      return stopped;
+    },
+    stats() {
+      let connected = 0;
+      let draining = 0;
+      let closing = 0;
+      let inFlight = 0;
+      let cancelling = 0;
+      for (const session of sessions.values()) {
+        if (session.state === 'connected') connected += 1;
+        else if (session.state === 'draining') draining += 1;
+        else closing += 1;
+        inFlight += session.inFlight;
+        cancelling += session.cancellingCount;
+      }
+      const failuresInWindow = updateHealth();
+      return {
+        state: actor.getSnapshot().value,
+        healthy,
+        sessions: { connected, draining, closing, total: counters.sessions },
+        inFlight,
+        cancelling,
+        requests: counters.requests,
+        completed: counters.completed,
+        failed: counters.failed,
+        refused: counters.refused,
+        cancelled: { ...counters.cancelled },
+        abandoned: counters.abandoned,
+        lateAnswers: counters.lateAnswers,
+        blockedSends: counters.blockedSends,
+        sessionFailures: counters.sessionFailures,
+        failuresInWindow,
+      };
+    },
+    on: (type, listener) => emitter.on(type, listener),
+  };
+  return supervisor;
+}
