@@ -62,6 +62,7 @@ export class Session implements SessionHandle, TransportSink {
   private pressure = false;
   private finished = false;
   private failed = false;
+  private failureReported = false;
   private drainReason: DrainReason | null = null;
   private drainTimer: unknown = undefined;
   private requestTimer: unknown = undefined;
@@ -548,14 +549,15 @@ export class Session implements SessionHandle, TransportSink {
    */
   fail(error: unknown, actorFailed: boolean): void {
     if (this.failed || this.finished) return;
-    this.rt.sessionFailed(this, error);
-    if (!actorFailed) {
-      try {
-        this.actor.send({ type: 'session.close', reason: 'session-failed' });
-        if (this.actor.getSnapshot().status === 'done') return;
-      } catch {
-        // fall through to the manual cleanup
-      }
+    if (!this.failureReported) {
+      this.failureReported = true;
+      this.rt.sessionFailed(this, error);
+    }
+    if (!actorFailed && this.actor.getSnapshot().status === 'active') {
+      // The actor still works: close through it. If its actions throw, its error observer calls
+      // back here with actorFailed = true and the manual cleanup below runs.
+      this.actor.send({ type: 'session.close', reason: 'session-failed' });
+      return;
     }
     this.failed = true;
     this.maySend = false;
