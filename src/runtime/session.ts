@@ -589,7 +589,7 @@ export class Session implements SessionHandle, TransportSink {
       sessionId: this.id,
       reason: this.failed ? 'session-failed' : this.actor.getSnapshot().context.closeReason,
       drainReason: this.drainReason,
-      failed: this.failed,
+      failed: this.failureReported,
     };
     this.rt.sessionFinished(this, info);
     this.resolveClosed(info);
