@@ -20,3 +20,5 @@ export * from './jsonrpc/index.js';
 export { CANCEL_REASONS } from '../machines/reasons.js';
 export type { CancelReason, DrainReason } from '../machines/reasons.js';
 export type { RequestId, HandlerOutcome } from '../machines/handler.js';
+export { shutdownOnSignals, FORCED_EXIT_CODE, FLUSH_WAIT_MS } from './shutdown.js';
+export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
