@@ -1,0 +1,383 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { connectionMachine } from '../../machines/connection.js';
+import type { RequestId } from '../../machines/handler.js';
+import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
+import { ErrorCode } from '../jsonrpc/errors.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import { mcpDialect } from './dialect.js';
+import { sdkStdioStreams, watchStdio, isOutputGone, type StdioStreams } from './guard-stdio.js';
+
+/**
+ * The shape of an official-SDK transport (`@modelcontextprotocol/sdk`'s `Transport`), kept
+ * structural so this library does not depend on the SDK.
+ *
+ * @example
+ * ```ts
+ * const transport: SdkTransport = new StdioServerTransport();
+ * ```
+ */
+export interface SdkTransport {
+  start(): Promise<void>;
+  send(message: any, options?: any): Promise<void>;
+  close(): Promise<void>;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: any, extra?: any) => void) | undefined;
+  sessionId?: string | undefined;
+  setProtocolVersion?: ((version: string) => void) | undefined;
+}
+
+/**
+ * Options of {@link guardTransport}.
+ *
+ * @example
+ * ```ts
+ * guardTransport(new StdioServerTransport(), { drainTimeoutMs: 5000 });
+ * ```
+ */
+export interface GuardOptions {
+  /** How long to let in-flight requests finish after the input ended. Default 10 000. */
+  drainTimeoutMs?: number;
+  /** The stdio streams to watch; default: the SDK stdio transport's own (`process.stdin/stdout`). */
+  stdio?: StdioStreams;
+  logger?: Logger;
+  clock?: Clock;
+  /** An xstate inspection observer for the guard's connection actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/**
+ * What a guard has seen and done.
+ *
+ * @example
+ * ```ts
+ * guarded.stats().blockedSends; // frames the SDK offered after the session closed
+ * ```
+ */
+export interface GuardStats {
+  state: 'connected' | 'draining' | 'closed';
+  inFlight: number;
+  requests: number;
+  /** Responses the SDK server sent for requests that were still live. */
+  completed: number;
+  cancelled: Record<CancelReason, number>;
+  /** Frames blocked: sent after the close, or responses to requests already cancelled. */
+  blockedSends: number;
+  /** Why the session closed (`null`: it drained idle). */
+  closeReason: CancelReason | null;
+}
+
+/**
+ * An SDK transport run by the connection machine. Pass it to `server.connect()` instead of the
+ * transport it wraps.
+ *
+ * @example
+ * ```ts
+ * const guarded: GuardedTransport = guardTransport(new StdioServerTransport());
+ * await server.connect(guarded);
+ * await guarded.closed;
+ * ```
+ */
+export interface GuardedTransport extends SdkTransport {
+  readonly actor: Actor<typeof connectionMachine>;
+  readonly state: 'connected' | 'draining' | 'closed';
+  /** Resolves with the final stats once the session closed. */
+  readonly closed: Promise<GuardStats>;
+  stats(): GuardStats;
+  /** Stop taking requests; let the in-flight ones finish within `drainTimeoutMs`, then close. */
+  drain(): void;
+}
+
+type Message = { id?: RequestId | null; method?: string; params?: unknown; result?: unknown; error?: unknown };
+
+const CANCEL = mcpDialect.cancelNotification!;
+
+const isResponse = (m: Message): boolean => m.method === undefined && ('result' in m || 'error' in m);
+const isRequest = (m: Message): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
+
+/**
+ * Harden an official-SDK server transport (stdio today) with this library's connection machine,
+ * without touching the server:
+ * - it tracks the in-flight request ids;
+ * - the input ending (stdin EOF) starts a bounded drain: answers still go out, and after
+ *   `drainTimeoutMs` the rest are cancelled (answered −32800) and the session closes;
+ * - the output going away (EPIPE, stdout closed) delivers `notifications/cancelled` for every
+ *   in-flight request to the SDK, so each handler's `extra.signal` aborts; EPIPE is caught;
+ * - after the close every send is blocked and counted, never thrown; so is a response to a request
+ *   the client cancelled (also for request id 0, which SDK 1.32 does not cancel).
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+ * import { guardTransport } from 'session-supervisor/mcp';
+ *
+ * const server = new McpServer({ name: 'legacy', version: '1.0.0' });
+ * await server.connect(guardTransport(new StdioServerTransport(), { drainTimeoutMs: 5000 }));
+ * ```
+ */
+export function guardTransport(inner: SdkTransport, options: GuardOptions = {}): GuardedTransport {
+  return new Guard(inner, options);
+}
+
+let guardCount = 0;
+
+class Guard implements GuardedTransport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: any, extra?: any) => void) | undefined;
+  readonly actor: Actor<typeof connectionMachine>;
+  readonly closed: Promise<GuardStats>;
+  state: 'connected' | 'draining' | 'closed' = 'connected';
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly drainTimeoutMs: number;
+  private readonly streams: StdioStreams | undefined;
+  private readonly inFlight = new Map<RequestId, string>();
+  private readonly cancelledIds = new Set<RequestId>();
+  private readonly counts = {
+    requests: 0,
+    completed: 0,
+    blockedSends: 0,
+    cancelled: Object.fromEntries(CANCEL_REASONS.map((r) => [r, 0])) as Record<CancelReason, number>,
+  };
+  private maySend = true;
+  private outputOpen = true;
+  private drainTimer: unknown = undefined;
+  private unwatch: (() => void) | undefined;
+  private innerClosing = false;
+  private notifiedClose = false;
+  private resolveClosed!: (stats: GuardStats) => void;
+
+  constructor(private readonly inner: SdkTransport, options: GuardOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    this.streams = options.stdio ?? sdkStdioStreams(inner);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    const logic = connectionMachine.provide({
+      actions: {
+        startDrainTimer: () => {
+          this.drainTimer = this.clock.setTimeout(() => {
+            this.drainTimer = undefined;
+            this.actor.send({ type: 'timer.drainDeadline' });
+          }, this.drainTimeoutMs);
+        },
+        stopDrainTimer: () => this.stopDrainTimer(),
+        drainStarted: () => this.checkIdle(),
+        blockSends: () => {
+          this.maySend = false;
+        },
+        cancelHandlers: (_, params) => this.cancelAll(params.reason),
+        closeTransport: () => this.closeInner(),
+      },
+    });
+    guardCount += 1;
+    this.actor = createActor(logic, {
+      id: `guard${guardCount}`,
+      input: { sessionId: `guard${guardCount}` },
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    this.actor.subscribe({
+      next: (snapshot) => {
+        this.state = snapshot.value;
+        if (snapshot.status === 'done') this.finish();
+      },
+      error: (error) => {
+        this.logger.error({ err: error }, 'guard actor failed; closing the session');
+        this.maySend = false;
+        this.cancelAll('session-failed');
+        this.closeInner();
+        this.finish();
+      },
+    });
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  get setProtocolVersion(): ((version: string) => void) | undefined {
+    const set = this.inner.setProtocolVersion;
+    return set === undefined ? undefined : (version: string) => set.call(this.inner, version);
+  }
+
+  async start(): Promise<void> {
+    this.inner.onmessage = (message: Message, extra?: unknown) => this.onInbound(message, extra);
+    this.inner.onerror = (error: Error) => this.onerror?.(error);
+    this.inner.onclose = () => this.onInnerClosed();
+    this.actor.start();
+    if (this.streams !== undefined) {
+      this.unwatch = watchStdio(this.streams, {
+        inputEnded: () => this.actor.send({ type: 'transport.inputEnded' }),
+        outputGone: (detail) => this.outputGone(detail),
+      });
+    }
+    await this.inner.start();
+  }
+
+  async send(message: Message, options?: unknown): Promise<void> {
+    if (isResponse(message) && message.id !== undefined && message.id !== null) {
+      const id = message.id;
+      if (this.cancelledIds.delete(id)) return this.block();
+      if (this.inFlight.delete(id)) this.counts.completed += 1;
+    }
+    if (!this.maySend || !this.outputOpen) return this.block();
+    const sent = this.write(message, options);
+    // Answer first, then release: the last answer of a draining session closes it.
+    this.checkIdle();
+    await sent;
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'closed') this.actor.send({ type: 'session.close', reason: 'shutdown' });
+    await this.closed;
+  }
+
+  drain(): void {
+    this.actor.send({ type: 'session.drain' });
+  }
+
+  stats(): GuardStats {
+    return {
+      state: this.state,
+      inFlight: this.inFlight.size,
+      requests: this.counts.requests,
+      completed: this.counts.completed,
+      cancelled: { ...this.counts.cancelled },
+      blockedSends: this.counts.blockedSends,
+      closeReason: this.actor.getSnapshot().context.closeReason,
+    };
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------------
+
+  private onInbound(message: Message, extra: unknown): void {
+    if (this.state === 'closed') return;
+    if (isRequest(message)) {
+      const id = message.id as RequestId;
+      if (this.inFlight.has(id)) {
+        this.reply(null, { code: ErrorCode.DuplicateRequestId, message: 'Duplicate request id', data: { id } });
+        return;
+      }
+      if (this.state !== 'connected') {
+        this.reply(id, { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: this.state } });
+        return;
+      }
+      this.counts.requests += 1;
+      this.inFlight.set(id, message.method as string);
+    } else if (message.method === CANCEL.method) {
+      const id = CANCEL.requestId(message.params);
+      const method = id === undefined ? undefined : this.inFlight.get(id);
+      if (id !== undefined && method !== undefined && mcpDialect.cancellable?.(method) !== false) {
+        this.inFlight.delete(id);
+        this.cancelledIds.add(id);
+        this.counts.cancelled.client += 1;
+        this.onmessage?.(message, extra);
+        this.checkIdle();
+      }
+      return;
+    }
+    this.onmessage?.(message, extra);
+  }
+
+  // ---- lifecycle actions -------------------------------------------------------------------------
+
+  private cancelAll(reason: CancelReason): void {
+    const answer = mcpDialect.responseOnCancel(reason);
+    for (const [id] of [...this.inFlight]) {
+      this.inFlight.delete(id);
+      this.cancelledIds.add(id);
+      this.counts.cancelled[reason] += 1;
+      if (answer !== undefined && this.maySend && this.outputOpen) this.reply(id, answer);
+      // Delivered to the SDK like a client's cancel, so the handler's `extra.signal` aborts.
+      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    }
+  }
+
+  private checkIdle(): void {
+    if (this.state === 'draining' && this.inFlight.size === 0) this.actor.send({ type: 'handlers.idle' });
+  }
+
+  private stopDrainTimer(): void {
+    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+  }
+
+  private outputGone(detail: string): void {
+    if (!this.outputOpen) return;
+    this.outputOpen = false;
+    this.logger.debug({ detail }, 'guard: output gone');
+    this.actor.send({ type: 'transport.closed' });
+  }
+
+  private closeInner(): void {
+    if (this.innerClosing) return;
+    this.innerClosing = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.inner.close().catch((error: unknown) => this.logger.warn({ err: error }, 'guard: closing the SDK transport failed'));
+  }
+
+  private onInnerClosed(): void {
+    // The SDK transport closed on its own (not through us): its output is gone for us too.
+    if (!this.innerClosing) {
+      this.innerClosing = true;
+      this.outputOpen = false;
+      this.actor.send({ type: 'transport.closed' });
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.state !== 'closed' && this.actor.getSnapshot().status !== 'error') return;
+    this.stopDrainTimer();
+    if (!this.innerClosing) this.closeInner();
+    if (this.notifiedClose) return;
+    this.notifiedClose = true;
+    this.resolveClosed(this.stats());
+    try {
+      this.onclose?.();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'guard: onclose threw');
+    }
+  }
+
+  // ---- the send guard ----------------------------------------------------------------------------
+
+  private block(): Promise<void> {
+    this.counts.blockedSends += 1;
+    return Promise.resolve();
+  }
+
+  private reply(id: RequestId | null, error: { code: number; message: string; data?: unknown }): void {
+    if (!this.maySend || !this.outputOpen) {
+      this.counts.blockedSends += 1;
+      return;
+    }
+    void this.write({ jsonrpc: '2.0', id, error } as Message, undefined);
+  }
+
+  /** Write through the SDK transport; a failure that means the output is gone is caught here. */
+  private write(message: Message, options: unknown): Promise<void> {
+    let sending: Promise<void>;
+    try {
+      sending = this.inner.send(message, options);
+    } catch (error) {
+      return this.writeFailed(error);
+    }
+    // The SDK's stdio send waits for 'drain', which never comes once the reader is gone.
+    return Promise.race([sending, this.closed.then(() => undefined)]).catch((error: unknown) => this.writeFailed(error));
+  }
+
+  private writeFailed(error: unknown): Promise<void> {
+    if (isOutputGone(error)) {
+      this.outputGone(String((error as { code?: unknown }).code));
+      return Promise.resolve();
+    }
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

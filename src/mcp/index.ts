@@ -1,0 +1,25 @@
+/**
+ * The MCP side of session-supervisor: the MCP dialect, the `initialize` handshake, tools, progress,
+ * ping, and the guard that hardens an official-SDK server's transport.
+ *
+ * @example
+ * ```ts
+ * import { createMcpServer, defineTool, guardTransport } from 'session-supervisor/mcp';
+ * ```
+ */
+export { mcpDialect, mcpSessionInfo } from './dialect.js';
+export type { McpSessionInfo } from './dialect.js';
+export { MCP_PROTOCOL_VERSIONS, LATEST_MCP_PROTOCOL_VERSION, negotiateProtocolVersion } from './versions.js';
+export type { McpProtocolVersion } from './versions.js';
+export { MCP_DISCONNECT_POLICY, disconnectAction } from './disconnect-policy.js';
+export type { DisconnectAction, DisconnectRule } from './disconnect-policy.js';
+export { defineTool, ToolRegistry, toToolResult } from './tools.js';
+export type { ToolContent, ToolContext, ToolDefinition, ToolResult } from './tools.js';
+export { progressTokenOf, sendProgress } from './progress.js';
+export type { ProgressToken } from './progress.js';
+export { createMcpServer, mcpMethods } from './server.js';
+export type { McpServerInfo, McpServerOptions } from './server.js';
+export { pingClient } from './ping.js';
+export { guardTransport } from './guard.js';
+export type { GuardedTransport, GuardOptions, GuardStats, SdkTransport } from './guard.js';
+export type { StdioStreams } from './guard-stdio.js';

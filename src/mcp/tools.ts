@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { summarizeIssues } from '../jsonrpc/codec.js';
+import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
+import type { JsonRpcRequest } from '../jsonrpc/schema.js';
+import type { RequestContext, SessionHandle } from '../runtime/methods.js';
+import { sendProgress } from './progress.js';
+
+/**
+ * What a tool's `run` gets besides its arguments: the request's `signal` (aborted exactly when the
+ * call is cancelled) and `progress()` (sends `notifications/progress` when the client asked for it).
+ *
+ * @example
+ * ```ts
+ * const run = async ({ ms }: { ms: number }, ctx: ToolContext) => {
+ *   ctx.progress(0, ms);
+ *   await setTimeout(ms, undefined, { signal: ctx.signal });
+ *   return `slept ${ms} ms`;
+ * };
+ * ```
+ */
+export interface ToolContext extends RequestContext {
+  /** Send progress for this call; `false` when nothing was sent (no token, cancelled, or closed). */
+  progress(progress: number, total?: number, message?: string): boolean;
+}
+
+/**
+ * One piece of content of a tool result.
+ *
+ * @example
+ * ```ts
+ * const part: ToolContent = { type: 'text', text: 'hello' };
+ * ```
+ */
+export type ToolContent = { type: 'text'; text: string } | { type: string; [key: string]: unknown };
+
+/**
+ * A tool result as MCP sends it.
+ *
+ * @example
+ * ```ts
+ * const result: ToolResult = { content: [{ type: 'text', text: 'done' }] };
+ * ```
+ */
+export interface ToolResult {
+  content: ToolContent[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [key: string]: unknown;
+}
+
+/**
+ * A tool: a name, a description, a zod schema for its arguments and the function that runs it.
+ * `run` returns a string (sent as text content), a {@link ToolResult}, or any other JSON value (sent
+ * as its JSON text). A thrown error becomes a result with `isError: true`; throw a `JsonRpcError` to
+ * answer with a protocol error instead.
+ *
+ * @example
+ * ```ts
+ * const echo: ToolDefinition<{ text: string }> = {
+ *   name: 'echo',
+ *   description: 'Echo the text back',
+ *   input: z.object({ text: z.string() }),
+ *   run: ({ text }) => text,
+ * };
+ * ```
+ */
+export interface ToolDefinition<A = any> {
+  readonly name: string;
+  readonly description?: string;
+  readonly input: z.ZodType<A, any>;
+  run(args: A, ctx: ToolContext): unknown;
+}
+
+/**
+ * Define a tool; `args` are typed from the zod schema.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { defineTool } from 'session-supervisor/mcp';
+ *
+ * const add = defineTool({
+ *   name: 'add',
+ *   description: 'Add two numbers',
+ *   input: z.object({ a: z.number(), b: z.number() }),
+ *   run: ({ a, b }) => String(a + b),
+ * });
+ * ```
+ */
+export function defineTool<S extends z.ZodType>(definition: {
+  name: string;
+  description?: string;
+  input: S;
+  run(args: z.output<S>, ctx: ToolContext): unknown;
+}): ToolDefinition<z.output<S>> {
+  return definition as ToolDefinition<z.output<S>>;
+}
+
+/** The `tools/list` entry of a tool. */
+interface ListedTool {
+  name: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+}
+
+const CallParams = z.object({
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The per-call context: the runtime's request context plus `progress()`. One object per call. */
+class ToolCallContext implements ToolContext {
+  constructor(private readonly request: RequestContext) {}
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+  get requestId(): RequestContext['requestId'] {
+    return this.request.requestId;
+  }
+  get method(): string {
+    return this.request.method;
+  }
+  get message(): JsonRpcRequest {
+    return this.request.message;
+  }
+  get session(): SessionHandle {
+    return this.request.session;
+  }
+  progress(progress: number, total?: number, message?: string): boolean {
+    return sendProgress(this.request, progress, total, message);
+  }
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Turn what `run` returned into a tool result. */
+export function toToolResult(value: unknown): ToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content)) {
+    return value as ToolResult;
+  }
+  return { content: [{ type: 'text', text: JSON.stringify(value) ?? 'null' }] };
+}
+
+/**
+ * The tool registry behind `tools/list` and `tools/call`. Names are unique; JSON Schemas are made
+ * once, from zod 4's `z.toJSONSchema`.
+ *
+ * @example
+ * ```ts
+ * const registry = new ToolRegistry([echo]);
+ * registry.list(); // { tools: [{ name: 'echo', inputSchema: { type: 'object', … } }] }
+ * ```
+ */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+  private readonly listed: ListedTool[] = [];
+
+  constructor(tools: readonly ToolDefinition[]) {
+    for (const tool of tools) {
+      if (this.tools.has(tool.name)) throw new TypeError(`duplicate tool name: ${tool.name}`);
+      this.tools.set(tool.name, tool);
+      const { $schema: _schema, ...inputSchema } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
+      const entry: ListedTool = { name: tool.name, inputSchema };
+      if (tool.description !== undefined) entry.description = tool.description;
+      this.listed.push(entry);
+    }
+  }
+
+  get size(): number {
+    return this.tools.size;
+  }
+
+  /** The `tools/list` result. */
+  list(): { tools: ListedTool[] } {
+    return { tools: this.listed };
+  }
+
+  /**
+   * Run `tools/call`: unknown tool or bad arguments → −32602; a thrown error → `isError: true`.
+   * A tool that was cancelled rethrows, so the runtime settles it as cancelled.
+   */
+  async call(params: unknown, ctx: RequestContext): Promise<ToolResult> {
+    const parsed = CallParams.safeParse(params);
+    if (!parsed.success) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params', summarizeIssues(parsed.error));
+    const tool = this.tools.get(parsed.data.name);
+    if (tool === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${parsed.data.name}`, { name: parsed.data.name });
+    const args = tool.input.safeParse(parsed.data.arguments ?? {});
+    if (!args.success) {
+      throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid arguments for tool ${tool.name}`, summarizeIssues(args.error));
+    }
+    try {
+      return toToolResult(await tool.run(args.data, new ToolCallContext(ctx)));
+    } catch (error) {
+      if (error instanceof JsonRpcError || ctx.signal.aborted) throw error;
+      return { content: [{ type: 'text', text: errorText(error) }], isError: true };
+    }
+  }
+}
