@@ -167,7 +167,10 @@ class Guard implements GuardedTransport {
           }, this.drainTimeoutMs);
         },
         stopDrainTimer: () => this.stopDrainTimer(),
-        drainStarted: () => this.checkIdle(),
+        // Runs inside the transition, before `state` reads `draining`: check the map directly.
+        drainStarted: () => {
+          if (this.inFlight.size === 0) this.actor.send({ type: 'handlers.idle' });
+        },
         blockSends: () => {
           this.maySend = false;
         },
@@ -314,28 +317,39 @@ class Guard implements GuardedTransport {
     this.actor.send({ type: 'transport.closed' });
   }
 
+  /**
+   * Close the SDK transport on the next turn of the event loop, so the `notifications/cancelled`
+   * delivered just before reach the SDK's handlers first: each `extra.signal` aborts with its reason.
+   */
   private closeInner(): void {
     if (this.innerClosing) return;
     this.innerClosing = true;
     this.unwatch?.();
     this.unwatch = undefined;
-    this.inner.close().catch((error: unknown) => this.logger.warn({ err: error }, 'guard: closing the SDK transport failed'));
+    setImmediate(() => {
+      this.inner
+        .close()
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'guard: closing the SDK transport failed'))
+        .finally(() => this.notifyClosed());
+    });
   }
 
   private onInnerClosed(): void {
-    // The SDK transport closed on its own (not through us): its output is gone for us too.
-    if (!this.innerClosing) {
-      this.innerClosing = true;
-      this.outputOpen = false;
-      this.actor.send({ type: 'transport.closed' });
+    if (this.innerClosing) {
+      this.notifyClosed();
+      return;
     }
-    this.finish();
+    // The SDK transport closed on its own (not through us): its output is gone for us too.
+    this.outputOpen = false;
+    this.actor.send({ type: 'transport.closed' });
   }
 
   private finish(): void {
-    if (this.state !== 'closed' && this.actor.getSnapshot().status !== 'error') return;
     this.stopDrainTimer();
-    if (!this.innerClosing) this.closeInner();
+    this.closeInner();
+  }
+
+  private notifyClosed(): void {
     if (this.notifiedClose) return;
     this.notifiedClose = true;
     this.resolveClosed(this.stats());
