@@ -17,7 +17,7 @@ interface Entry {
 
 function record(timeline: Entry[]) {
   return (e: InspectionEvent): void => {
-    const ref = e.actorRef as { id: string; _parent?: { id: string } };
+    const ref = e.actorRef as unknown as { id: string; _parent?: { id: string } };
     const base = { kind: e.type, actor: ref.id, parent: ref._parent?.id, rootId: e.rootId };
     if (e.type === '@xstate.event') {
       timeline.push({ ...base, event: e.event.type, reason: (e.event as { reason?: unknown }).reason, value: undefined, status: undefined, output: undefined });
