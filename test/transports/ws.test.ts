@@ -1,0 +1,304 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, type ClientOptions } from 'ws';
+import { createSupervisor, createTestClock, ErrorCode, SupervisorError, type MethodTable, type Supervisor } from '../../src/index.js';
+import { CLOSE_CODE_BY_INTENT, createWebSocketTransport, listenWebSocket } from '../../src/transports/ws.js';
+import { clientFrame, expectedInvariantBreaks, startServer, until, wrapClient, type TestServer } from '../fixtures/ws-harness.js';
+import { startOwnServer, type OwnServer } from '../fixtures/ws-own-server.js';
+
+interface Gate {
+  promise: Promise<void>;
+  open(): void;
+}
+
+function gate(): Gate {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+let release = gate();
+
+const methods: MethodTable = {
+  echo: (params) => params,
+  /** Answers once the test opens the gate. */
+  wait: async (params) => {
+    await release.promise;
+    return params;
+  },
+  /** Never answers; rejects with the cancel reason. */
+  slow: (_params, ctx) =>
+    new Promise((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+    }),
+};
+
+let server: TestServer | undefined;
+let own: OwnServer<unknown> | undefined;
+const extraSupervisors: Supervisor[] = [];
+
+afterEach(async () => {
+  release.open();
+  release = gate();
+  await server?.dispose();
+  server = undefined;
+  await own?.close();
+  own = undefined;
+  for (const supervisor of extraSupervisors.splice(0)) if (supervisor.state !== 'stopped') await supervisor.close();
+});
+
+/** Try an upgrade: `'open'` or the HTTP status of the refusal. */
+async function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<number | 'open'> {
+  const { protocols, ...rest } = options;
+  const ws = new WebSocket(url, protocols ?? [], rest);
+  ws.on('error', () => {});
+  const outcome = await new Promise<number | 'open'>((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+    });
+    ws.once('close', () => resolve(-1));
+  });
+  ws.terminate();
+  return outcome;
+}
+
+describe('listenWebSocket: refusals before any actor exists', () => {
+  it('answers a plain HTTP request with 426', async () => {
+    server = await startServer(methods);
+    const response = await fetch(server.listener.url.replace('ws://', 'http://'));
+    expect(response.status).toBe(426);
+    expect(response.headers.get('upgrade')).toBe('websocket');
+    await response.text();
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+
+  it('refuses an upgrade without credentials with 401 and admits one with them', async () => {
+    server = await startServer(methods, {
+      server: { authenticate: async (request) => request.headers.authorization === 'Bearer secret' },
+    });
+    expect(await upgrade(server.listener.url)).toBe(401);
+    expect(await upgrade(server.listener.url, { headers: { authorization: 'Bearer wrong' } })).toBe(401);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+    const client = await server.connect({ headers: { authorization: 'Bearer secret' } });
+    client.request(1, 'echo', ['in']);
+    expect(await client.response(1)).toMatchObject({ result: ['in'] });
+    expect(server.supervisor.stats().sessions.total).toBe(1);
+  });
+
+  it('answers 500 when authenticate throws, and creates no session', async () => {
+    server = await startServer(methods, {
+      server: {
+        authenticate: () => {
+          throw new Error('auth backend down');
+        },
+      },
+    });
+    expect(await upgrade(server.listener.url)).toBe(500);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+
+  it('refuses an Origin outside the allow-list with 403 and admits a listed or absent one', async () => {
+    server = await startServer(methods, { server: { allowedOrigins: ['https://app.example'] } });
+    expect(await upgrade(server.listener.url, { origin: 'https://evil.example' })).toBe(403);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+    expect(await upgrade(server.listener.url, { origin: 'https://app.example' })).toBe('open');
+    expect(await upgrade(server.listener.url)).toBe('open');
+  });
+
+  it('answers 503 after stopAccepting while open sessions go on', async () => {
+    server = await startServer(methods);
+    const client = await server.connect();
+    server.listener.stopAccepting();
+    expect(await upgrade(server.listener.url)).toBe(503);
+    client.request(1, 'echo', ['on']);
+    expect(await client.response(1)).toMatchObject({ result: ['on'] });
+    expect(server.supervisor.stats().sessions.total).toBe(1);
+  });
+
+  it('answers 503 once the supervisor drains', async () => {
+    server = await startServer(methods);
+    await server.supervisor.drain();
+    expect(server.supervisor.accepting).toBe(false);
+    expect(await upgrade(server.listener.url)).toBe(503);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+});
+
+describe('listenWebSocket: subprotocol', () => {
+  it('negotiates mcp when the client offers it', async () => {
+    server = await startServer(methods);
+    const client = await server.connect({ protocols: ['other', 'mcp'] });
+    expect(client.ws.protocol).toBe('mcp');
+    expect(server.transports[0]?.protocol).toBe('mcp');
+  });
+
+  it('negotiates nothing when the client offers no subprotocol', async () => {
+    server = await startServer(methods);
+    const client = await server.connect();
+    expect(client.ws.protocol).toBe('');
+    expect(server.transports[0]?.protocol).toBe('');
+  });
+});
+
+describe('WebSocket sessions: drain and shutdown', () => {
+  it('drains with requests in flight: answers arrive, new requests get -32000, then close 1000', async () => {
+    server = await startServer(methods);
+    const client = await server.connect();
+    client.request(1, 'wait', ['a']);
+    client.request(2, 'wait', ['b']);
+    await until(() => server!.supervisor.stats().inFlight === 2, 'two handlers running');
+    const drained = server.supervisor.drain();
+    await until(() => server!.supervisor.sessions()[0]?.state === 'draining', 'session draining');
+    client.request(3, 'echo', ['late']);
+    expect(await client.response(3)).toMatchObject({ id: 3, error: { code: ErrorCode.SessionDraining } });
+    release.open();
+    expect(await client.response(1)).toMatchObject({ result: ['a'] });
+    expect(await client.response(2)).toMatchObject({ result: ['b'] });
+    expect((await client.closed).code).toBe(1000);
+    await drained;
+    const stats = server.supervisor.stats();
+    expect(stats.completed).toBe(2);
+    expect(stats.refused).toBe(1);
+    expect(Object.values(stats.cancelled).every((n) => n === 0)).toBe(true);
+    expect(stats.blockedSends).toBe(0);
+    expect(server.transports[0]?.closeCode).toBe(1000);
+    expect(expectedInvariantBreaks(server)).toEqual([]);
+  });
+
+  it('cancels what is left at the drain deadline with drain-timeout, answers -32800, closes 1001', async () => {
+    const clock = createTestClock();
+    server = await startServer(methods, { supervisor: { clock, limits: { drainTimeoutMs: 1000 } } });
+    const client = await server.connect();
+    client.request(1, 'slow');
+    await until(() => server!.supervisor.stats().inFlight === 1, 'handler running');
+    const drained = server.supervisor.drain();
+    clock.advance(1000);
+    expect(await client.response(1)).toMatchObject({ id: 1, error: { code: ErrorCode.RequestCancelled } });
+    expect((await client.closed).code).toBe(1001);
+    await drained;
+    const stats = server.supervisor.stats();
+    expect(stats.cancelled['drain-timeout']).toBe(1);
+    expect(stats.abandoned).toBe(0);
+    expect(expectedInvariantBreaks(server)).toEqual([]);
+  });
+
+  it('closes every socket with 1001 on supervisor.close(), answering in-flight requests first', async () => {
+    server = await startServer(methods);
+    const a = await server.connect();
+    const b = await server.connect();
+    a.request(1, 'slow');
+    b.request(1, 'slow');
+    await until(() => server!.supervisor.stats().inFlight === 2, 'two handlers running');
+    await server.supervisor.close();
+    expect((await a.closed).code).toBe(1001);
+    expect((await b.closed).code).toBe(1001);
+    expect(a.received.map((r) => r.message)).toMatchObject([{ id: 1, error: { code: ErrorCode.RequestCancelled } }]);
+    expect(b.received.map((r) => r.message)).toMatchObject([{ id: 1, error: { code: ErrorCode.RequestCancelled } }]);
+    const stats = server.supervisor.stats();
+    expect(stats.cancelled.shutdown).toBe(2);
+    expect(stats.state).toBe('stopped');
+    expect(expectedInvariantBreaks(server)).toEqual([]);
+  });
+
+  it('terminates what is left on listener.close() and closes the http server', async () => {
+    server = await startServer(methods);
+    const client = await server.connect();
+    client.request(1, 'slow');
+    await until(() => server!.supervisor.stats().inFlight === 1, 'handler running');
+    await server.listener.close();
+    expect(server.listener.server.listening).toBe(false);
+    expect((await client.closed).code).toBe(1006);
+    await until(() => server!.supervisor.sessions().length === 0, 'session closed');
+    expect(server.supervisor.stats().cancelled['transport-closed']).toBe(1);
+    expect(expectedInvariantBreaks(server)).toEqual([]);
+  });
+
+  it('handles frames that arrive after its close frame (CLOSING) without running a handler or writing', async () => {
+    const supervisor = createSupervisor({ methods });
+    extraSupervisors.push(supervisor);
+    own = await startOwnServer(supervisor);
+    const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+    await once(client.ws, 'open');
+    client.socket.pause(); // the client does not see the server's close frame yet
+    const serverSocket = own.sockets[0]!;
+    const states: number[] = [];
+    serverSocket.on('message', () => states.push(serverSocket.readyState));
+    await supervisor.close();
+    expect(serverSocket.readyState).toBe(WebSocket.CLOSING);
+    const request = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'echo', params: ['too late'] });
+    client.socket.write(clientFrame(0x1, Buffer.from(request)));
+    await until(() => states.length === 1, 'the server socket received the frame');
+    expect(states).toEqual([WebSocket.CLOSING]);
+    client.socket.resume();
+    expect((await client.closed).code).toBe(1001);
+    expect(client.received).toEqual([]);
+    const stats = supervisor.stats();
+    expect(stats.requests).toBe(0);
+    expect(stats.inFlight).toBe(0);
+    expect(supervisor.sessions()).toEqual([]);
+  });
+});
+
+describe('attachWebSocket and createWebSocketTransport', () => {
+  it('runs a session over a socket from an own http server and removes its listeners on close', async () => {
+    const supervisor = createSupervisor({ methods });
+    extraSupervisors.push(supervisor);
+    own = await startOwnServer(supervisor, { heartbeatMs: 1000 });
+    const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+    await once(client.ws, 'open');
+    client.request(1, 'echo', { via: 'own server' });
+    expect(await client.response(1)).toMatchObject({ result: { via: 'own server' } });
+    expect(own.attached[0]).toBe(supervisor.sessions()[0]);
+    const serverSocket = own.sockets[0]!;
+    const before = ['message', 'close', 'error', 'pong'].map((event) => serverSocket.listenerCount(event));
+    client.ws.close(1000);
+    await client.closed;
+    await until(() => serverSocket.readyState === WebSocket.CLOSED && supervisor.sessions().length === 0, 'closed');
+    const after = ['message', 'close', 'error', 'pong'].map((event) => serverSocket.listenerCount(event));
+    // Exactly the transport's own listener on each event is gone (ws's server keeps its own 'close' one).
+    expect(after).toEqual(before.map((n) => n - 1));
+  });
+
+  it('closes the socket with 1001 and returns undefined when the supervisor no longer accepts', async () => {
+    const supervisor = createSupervisor({ methods });
+    extraSupervisors.push(supervisor);
+    await supervisor.drain();
+    own = await startOwnServer(supervisor);
+    const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+    expect((await client.closed).code).toBe(1001);
+    expect(own.attached).toEqual([undefined]);
+    expect(supervisor.stats().sessions.total).toBe(0);
+  });
+
+  it('maps each close intent to its WebSocket close code', async () => {
+    const sockets: WebSocket[] = [];
+    own = await startOwnServer({ accepting: true, attach: () => undefined }, {}, false);
+    const codes: Record<string, number> = {};
+    for (const intent of ['normal', 'going-away', 'internal-error', 'overloaded'] as const) {
+      const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+      await once(client.ws, 'open');
+      const serverSocket = own.sockets.at(-1)!;
+      sockets.push(serverSocket);
+      const transport = createWebSocketTransport(serverSocket);
+      transport.close(intent);
+      expect(transport.outputOpen).toBe(false);
+      transport.send('{}');
+      expect(transport.writesAfterClose).toBe(1);
+      codes[intent] = (await client.closed).code;
+    }
+    expect(codes).toEqual({ normal: 1000, 'going-away': 1001, 'internal-error': 1011, overloaded: 1013 });
+    expect(codes).toEqual(CLOSE_CODE_BY_INTENT);
+  });
+
+  it('rejects invalid options with ERR_INVALID_OPTION', async () => {
+    const supervisor = createSupervisor({ methods });
+    extraSupervisors.push(supervisor);
+    await expect(listenWebSocket(supervisor, { heartbeatMs: -1 })).rejects.toThrow(SupervisorError);
+    await expect(listenWebSocket(supervisor, { highWaterMark: 100, closeWaterMark: 10 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(listenWebSocket(supervisor, { maxPayload: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+});
