@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The command-line entry. Commands are filled in by their own modules; nothing in the library imports this file.
-const [command, ...rest] = process.argv.slice(2);
-if (command === 'diagrams') {
-  const { runDiagramsCommand } = await import('./cli/diagrams.js');
-  process.exitCode = await runDiagramsCommand(rest);
-} else {
-  process.stderr.write(`session-supervisor: command '${command ?? ''}' is not available yet\n`);
-  process.exitCode = 2;
+// The command-line entry (bin `session-supervisor`). Nothing in the library imports this file.
+import { runCli } from './cli/main.js';
+
+try {
+  const code = await runCli(process.argv.slice(2));
+  if (code !== undefined) process.exitCode = code;
+} catch (error) {
+  process.stderr.write(`session-supervisor: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
 }

@@ -61,6 +61,19 @@ const readCancelledId = (params: unknown): RequestId | undefined => {
 };
 
 /**
+ * Options of {@link createMcpDialect}.
+ *
+ * @example
+ * ```ts
+ * createMcpDialect({ openMethods: ['echo'] });
+ * ```
+ */
+export interface McpDialectOptions {
+  /** Request methods admitted before `initialize` besides `initialize` and `ping` (e.g. a plain JSON-RPC `echo`). */
+  openMethods?: readonly string[];
+}
+
+/**
  * The MCP dialect:
  * - `notifications/cancelled { requestId, reason }` cancels that request with reason `client`, and
  *   no response goes out for it (spec); unknown or finished ids are ignored; id 0 is an id.
@@ -68,9 +81,38 @@ const readCancelledId = (params: unknown): RequestId | undefined => {
  * - After a cancel for `request-timeout` (−32001), `drain-timeout` or `shutdown` (−32800, with the
  *   reason in `data`) the request is answered with an error while the output works; after `client`,
  *   `transport-closed` or `session-failed` nothing is sent.
- * - Before `initialize` was answered only `initialize` and `ping` are admitted; anything else gets
- *   −32005 (`ErrorCode.NotInitialized`). A second `initialize` gets −32600.
+ * - Before `initialize` was answered only `initialize`, `ping` and the `openMethods` are admitted;
+ *   anything else gets −32005 (`ErrorCode.NotInitialized`). A second `initialize` gets −32600.
  * - No JSON-RPC batches (removed from MCP in 2025-06-18).
+ *
+ * @example
+ * ```ts
+ * import { createSupervisor } from 'session-supervisor';
+ * import { createMcpDialect, mcpMethods } from 'session-supervisor/mcp';
+ *
+ * const dialect = createMcpDialect({ openMethods: ['health'] });
+ * const supervisor = createSupervisor({ dialect, ...mcpMethods({ name: 'demo', version: '1.0.0', methods: { health: () => 'ok' } }) });
+ * ```
+ */
+export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
+  const open = new Set([...BEFORE_INITIALIZE, ...(options.openMethods ?? [])]);
+  return {
+    ...mcpDialect,
+    admit(request, session) {
+      const initialized = session.locals.has(PROTOCOL_VERSION);
+      if (request.method === 'initialize') {
+        return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;
+      }
+      if (!initialized && !open.has(request.method)) {
+        return { code: ErrorCode.NotInitialized, message: 'Server not initialized', data: { method: request.method } };
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * The MCP dialect with no extra open methods (see {@link createMcpDialect}).
  *
  * @example
  * ```ts

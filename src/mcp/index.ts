@@ -7,8 +7,8 @@
  * import { createMcpServer, defineTool, guardTransport } from 'session-supervisor/mcp';
  * ```
  */
-export { mcpDialect, mcpSessionInfo } from './dialect.js';
-export type { McpSessionInfo } from './dialect.js';
+export { createMcpDialect, mcpDialect, mcpSessionInfo } from './dialect.js';
+export type { McpDialectOptions, McpSessionInfo } from './dialect.js';
 export { MCP_PROTOCOL_VERSIONS, LATEST_MCP_PROTOCOL_VERSION, negotiateProtocolVersion } from './versions.js';
 export type { McpProtocolVersion } from './versions.js';
 export { MCP_DISCONNECT_POLICY, disconnectAction } from './disconnect-policy.js';

@@ -3,7 +3,7 @@ import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { MethodTable, NotificationHandler } from '../runtime/methods.js';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../supervisor.js';
-import { markClientInitialized, markInitialized, mcpDialect } from './dialect.js';
+import { createMcpDialect, markClientInitialized, markInitialized, mcpDialect } from './dialect.js';
 import { ToolRegistry, type ToolDefinition } from './tools.js';
 import { negotiateProtocolVersion } from './versions.js';
 
@@ -27,6 +27,8 @@ export interface McpServerInfo {
   methods?: MethodTable;
   /** More notification handlers. */
   notifications?: Record<string, NotificationHandler>;
+  /** Methods admitted before `initialize` besides `initialize` and `ping` (e.g. a plain JSON-RPC `echo`). */
+  openMethods?: readonly string[];
 }
 
 const InitializeParams = z.object({
@@ -107,11 +109,12 @@ export type McpServerOptions = McpServerInfo & Omit<SupervisorOptions, 'methods'
  * ```
  */
 export function createMcpServer(options: McpServerOptions): Supervisor {
-  const { name, version, instructions, tools, methods, notifications, ...supervisorOptions } = options;
+  const { name, version, instructions, tools, methods, notifications, openMethods, ...supervisorOptions } = options;
   const info: McpServerInfo = { name, version };
   if (instructions !== undefined) info.instructions = instructions;
   if (tools !== undefined) info.tools = tools;
   if (methods !== undefined) info.methods = methods;
   if (notifications !== undefined) info.notifications = notifications;
-  return createSupervisor({ ...supervisorOptions, dialect: mcpDialect, ...mcpMethods(info) });
+  const dialect = openMethods === undefined ? mcpDialect : createMcpDialect({ openMethods });
+  return createSupervisor({ ...supervisorOptions, dialect, ...mcpMethods(info) });
 }

@@ -1,0 +1,157 @@
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/**
+ * The options of `session-supervisor serve`, parsed.
+ *
+ * @example
+ * ```ts
+ * const options: ServeOptions = parseServeArgs(['--port', '0']) as ServeOptions;
+ * ```
+ */
+export interface ServeOptions {
+  kind: 'serve';
+  host: string;
+  port: number;
+  stdio: boolean;
+  drainTimeoutMs: number | undefined;
+  requestTimeoutMs: number | undefined;
+  maxInFlight: number | undefined;
+  maxMessageBytes: number | undefined;
+  logLevel: LogLevel;
+  inspect: boolean;
+  metricsPort: number | undefined;
+  dashboardPort: number | undefined;
+}
+
+/**
+ * The usage text of `session-supervisor serve`.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(SERVE_USAGE);
+ * ```
+ */
+export const SERVE_USAGE = `Usage: session-supervisor serve [options]
+
+Serves the demo MCP server (tools: echo, sleep, stubborn_sleep, fail; plain JSON-RPC method: echo).
+Over WebSocket by default: prints "listening ws://HOST:PORT" on stderr when ready.
+On SIGTERM/SIGINT it drains, exits 0 and prints its lifetime counters as one JSON line on stderr.
+
+Options:
+  --host H                 interface to bind (default 127.0.0.1)
+  --port N                 port to bind, 0 picks a free one (default 8787)
+  --stdio                  serve one session over stdin/stdout instead (logs go to stderr)
+  --drain-timeout MS       how long a draining session waits for its requests (default 10000)
+  --request-timeout MS     per-request deadline, 0 = off (default 0)
+  --max-in-flight N        requests running at once per session (default 1024)
+  --max-message-bytes N    largest inbound message (default 4194304)
+  --log-level LEVEL        trace, debug, info, warn, error, fatal or silent (default info)
+  --inspect                send every actor event to the Stately inspector
+  --metrics-port N         serve Prometheus metrics on http://HOST:N/metrics
+  --dashboard-port N       serve the live dashboard on http://HOST:N/
+  --help                   this text
+`;
+
+type Flag =
+  | { name: string; key: 'host'; kind: 'string' }
+  | { name: string; key: 'port' | 'metricsPort' | 'dashboardPort'; kind: 'port' }
+  | { name: string; key: 'drainTimeoutMs' | 'requestTimeoutMs' | 'maxMessageBytes'; kind: 'count' | 'positive' }
+  | { name: string; key: 'maxInFlight'; kind: 'positive' }
+  | { name: string; key: 'logLevel'; kind: 'level' }
+  | { name: string; key: 'stdio' | 'inspect'; kind: 'switch' };
+
+const FLAGS: readonly Flag[] = [
+  { name: '--host', key: 'host', kind: 'string' },
+  { name: '--port', key: 'port', kind: 'port' },
+  { name: '--stdio', key: 'stdio', kind: 'switch' },
+  { name: '--drain-timeout', key: 'drainTimeoutMs', kind: 'count' },
+  { name: '--request-timeout', key: 'requestTimeoutMs', kind: 'count' },
+  { name: '--max-in-flight', key: 'maxInFlight', kind: 'positive' },
+  { name: '--max-message-bytes', key: 'maxMessageBytes', kind: 'positive' },
+  { name: '--log-level', key: 'logLevel', kind: 'level' },
+  { name: '--inspect', key: 'inspect', kind: 'switch' },
+  { name: '--metrics-port', key: 'metricsPort', kind: 'port' },
+  { name: '--dashboard-port', key: 'dashboardPort', kind: 'port' },
+];
+
+const INTEGER = /^(0|[1-9][0-9]*)$/;
+
+function readValue(flag: Flag, raw: string): string | number | { error: string } {
+  switch (flag.kind) {
+    case 'string':
+      return raw.length > 0 ? raw : { error: `${flag.name} needs a non-empty value` };
+    case 'level':
+      return Object.hasOwn(LOG_LEVELS, raw)
+        ? raw
+        : { error: `${flag.name} must be one of ${Object.keys(LOG_LEVELS).join(', ')} (got '${raw}')` };
+    case 'port': {
+      const n = INTEGER.test(raw) ? Number(raw) : NaN;
+      return n >= 0 && n <= 65535 ? n : { error: `${flag.name} must be an integer from 0 to 65535 (got '${raw}')` };
+    }
+    case 'count':
+    case 'positive': {
+      const n = INTEGER.test(raw) ? Number(raw) : NaN;
+      const min = flag.kind === 'positive' ? 1 : 0;
+      return Number.isSafeInteger(n) && n >= min ? n : { error: `${flag.name} must be an integer >= ${min} (got '${raw}')` };
+    }
+    case 'switch':
+      return { error: `${flag.name} takes no value` };
+  }
+}
+
+/**
+ * Parse the arguments of `serve` (after the command name). `--flag value` and `--flag=value` both
+ * work. Returns the options, `{ kind: 'help' }`, or `{ kind: 'error', message }` for a bad flag.
+ *
+ * @example
+ * ```ts
+ * parseServeArgs(['--port', '0', '--log-level', 'warn']); // { kind: 'serve', port: 0, … }
+ * parseServeArgs(['--port', 'x']); // { kind: 'error', message: "--port must be an integer …" }
+ * ```
+ */
+export function parseServeArgs(argv: readonly string[]): ServeOptions | { kind: 'help' } | { kind: 'error'; message: string } {
+  const options: ServeOptions = {
+    kind: 'serve',
+    host: '127.0.0.1',
+    port: 8787,
+    stdio: false,
+    drainTimeoutMs: undefined,
+    requestTimeoutMs: undefined,
+    maxInFlight: undefined,
+    maxMessageBytes: undefined,
+    logLevel: 'info',
+    inspect: false,
+    metricsPort: undefined,
+    dashboardPort: undefined,
+  };
+  const given = new Set<string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const flag = FLAGS.find((f) => f.name === name);
+    if (flag === undefined) return { kind: 'error', message: `unknown option '${arg}'` };
+    if (given.has(flag.name)) return { kind: 'error', message: `${flag.name} given twice` };
+    given.add(flag.name);
+    if (flag.kind === 'switch') {
+      if (eq > 0) return { kind: 'error', message: `${flag.name} takes no value` };
+      options[flag.key] = true;
+      continue;
+    }
+    let raw: string | undefined;
+    if (eq > 0) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      i += 1;
+    }
+    if (raw === undefined || (eq < 0 && raw.startsWith('--'))) return { kind: 'error', message: `${flag.name} needs a value` };
+    const value = readValue(flag, raw);
+    if (typeof value === 'object') return { kind: 'error', message: value.error };
+    (options as unknown as Record<string, unknown>)[flag.key] = value;
+  }
+  if (options.stdio && (given.has('--host') || given.has('--port'))) {
+    return { kind: 'error', message: '--stdio cannot be combined with --host or --port' };
+  }
+  return options;
+}
