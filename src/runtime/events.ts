@@ -15,6 +15,8 @@ export interface SupervisorEvents {
   'session.opened': { sessionId: string; transport: string };
   'session.closed': SessionCloseInfo;
   'session.failed': { sessionId: string; error: unknown };
+  /** A handler answered (result or error) before any cancel; `durationMs` on the supervisor's clock. */
+  'request.completed': { sessionId: string; requestId: RequestId; method: string; outcome: 'result' | 'error'; durationMs: number };
   'request.failed': { sessionId: string; requestId: RequestId; method: string; error: unknown };
   'request.cancelled': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };
   'handler.abandoned': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };

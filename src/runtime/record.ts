@@ -19,6 +19,8 @@ export class HandlerRecord implements RequestContext {
   /** Set when cancelled. */
   cancelReason: CancelReason | undefined = undefined;
   graceTimer: unknown = undefined;
+  /** When the handler started, on the supervisor's clock (for `request.completed`). */
+  startedAt = 0;
   private controller: AbortController | undefined = undefined;
 
   constructor(

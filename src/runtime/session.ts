@@ -307,6 +307,7 @@ export class Session implements SessionHandle, TransportSink {
     actor.start();
     const deadline = limits.requestTimeoutMs > 0 ? clock.now() + limits.requestTimeoutMs : Infinity;
     const record = new HandlerRecord(this, message.id, message, actor, deadline, batch);
+    record.startedAt = clock.now();
     this.running.set(message.id, record);
     if (deadline !== Infinity && this.requestTimer === undefined) this.armRequestTimer();
     let result: unknown;
@@ -344,6 +345,7 @@ export class Session implements SessionHandle, TransportSink {
       return;
     }
     this.rt.counters.completed += 1;
+    this.completed(record, 'result');
     let frame: string;
     try {
       frame = encodeResult(record.requestId, value);
@@ -368,6 +370,7 @@ export class Session implements SessionHandle, TransportSink {
       return;
     }
     this.rt.counters.failed += 1;
+    this.completed(record, 'error');
     this.rt.emit('request.failed', { sessionId: this.id, requestId: record.requestId, method: record.method, error });
     const wire: JsonRpcErrorObject =
       error instanceof JsonRpcError ? error.toJSON() : { code: ErrorCode.InternalError, message: 'Internal error' };
@@ -382,6 +385,11 @@ export class Session implements SessionHandle, TransportSink {
     }
     this.answer(record.batch, frame);
     this.settle(record);
+  }
+
+  private completed(record: HandlerRecord, outcome: 'result' | 'error'): void {
+    const durationMs = this.rt.clock.now() - record.startedAt;
+    this.rt.emit('request.completed', { sessionId: this.id, requestId: record.requestId, method: record.method, outcome, durationMs });
   }
 
   /** Cancel one running handler with a reason: abort its signal, answer per dialect, arm the grace. */
