@@ -134,8 +134,19 @@ export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptio
     }
   };
 
-  const closeListeners = (): Promise<unknown> =>
-    Promise.allSettled(listeners.map((listener) => Promise.resolve().then(() => listener.close())));
+  let listenersClosed: Promise<unknown> | undefined;
+  const closeListeners = (): Promise<unknown> => {
+    listenersClosed ??= Promise.allSettled(
+      listeners.map((listener) => {
+        try {
+          return listener.close();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }),
+    );
+    return listenersClosed;
+  };
 
   const stopped = (): SupervisorStats => {
     const stats = supervisor.stats();

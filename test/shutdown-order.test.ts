@@ -1,0 +1,159 @@
+// shutdownOnSignals in this process, with a real SIGUSR2 and the memory transport: the order of the
+// steps, the forced stop, the disposer, and listeners that fail.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createMemoryTransportPair,
+  createSupervisor,
+  ErrorCode,
+  FORCED_EXIT_CODE,
+  shutdownOnSignals,
+  type ShutdownListener,
+  type SupervisorStats,
+} from '../src/index.js';
+
+const SIGNAL = 'SIGUSR2';
+const disposers: Array<() => void> = [];
+
+afterEach(() => {
+  for (const dispose of disposers.splice(0)) dispose();
+});
+
+/** Send the signal to this process and wait until its handlers (registered before this call) ran. */
+function signal(): Promise<void> {
+  const delivered = new Promise<void>((resolve) => process.once(SIGNAL, () => resolve()));
+  process.kill(process.pid, SIGNAL);
+  return delivered;
+}
+
+function deferred(): { promise: Promise<unknown>; resolve(value: unknown): void } {
+  let resolve!: (value: unknown) => void;
+  const promise = new Promise<unknown>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+function setup(order: string[]) {
+  const gate = deferred();
+  const supervisor = createSupervisor({
+    limits: { drainTimeoutMs: 60_000, cancelGraceMs: 60_000 },
+    methods: {
+      wait: () => gate.promise,
+      stubborn: () => new Promise(() => {}),
+      echo: (params) => params,
+    },
+  });
+  const listener: ShutdownListener = {
+    stopAccepting: () => order.push(`stopAccepting:${supervisor.state}`),
+    close: async () => {
+      order.push(`close:${supervisor.state}`);
+    },
+  };
+  const exited = deferred();
+  const stopped: SupervisorStats[] = [];
+  const dispose = shutdownOnSignals(supervisor, {
+    signals: [SIGNAL],
+    listeners: [listener],
+    exit: (code) => {
+      order.push(`exit:${code}`);
+      exited.resolve(code);
+    },
+    onStopped: (stats) => {
+      order.push('stopped');
+      stopped.push(stats);
+    },
+  });
+  disposers.push(dispose);
+  return { supervisor, gate, exited, stopped, dispose };
+}
+
+describe('shutdownOnSignals', () => {
+  it('stops accepting, drains, then closes the listeners, reports the stats and exits 0', async () => {
+    const order: string[] = [];
+    const { supervisor, gate, exited, stopped } = setup(order);
+    const { transport, peer } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'wait' });
+
+    await signal();
+    expect(order).toEqual(['stopAccepting:running']);
+    expect(supervisor.state).toBe('draining');
+    expect(supervisor.accepting).toBe(false);
+    peer.send({ jsonrpc: '2.0', id: 2, method: 'echo', params: [] });
+
+    gate.resolve('done');
+    expect(await exited.promise).toBe(0);
+    expect(order).toEqual(['stopAccepting:running', 'close:stopped', 'stopped', 'exit:0']);
+    expect(peer.received).toEqual([
+      { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining' } } },
+      { jsonrpc: '2.0', id: 1, result: 'done' },
+    ]);
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]).toMatchObject({ state: 'stopped', inFlight: 0, completed: 1, refused: 1, abandoned: 0 });
+    expect(transport.writesAfterClose).toBe(0);
+  });
+
+  it('forces the stop on a second signal: handlers cancelled with shutdown, exit code 1, stats reported once', async () => {
+    const order: string[] = [];
+    const { supervisor, exited, stopped } = setup(order);
+    const { transport, peer } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'stubborn' });
+
+    await signal();
+    expect(supervisor.state).toBe('draining');
+    await signal();
+    expect(await exited.promise).toBe(FORCED_EXIT_CODE);
+    expect(supervisor.state).toBe('stopped');
+    expect(order).toEqual(['stopAccepting:running', 'close:stopped', 'stopped', `exit:${FORCED_EXIT_CODE}`]);
+    expect(peer.received).toEqual([
+      { jsonrpc: '2.0', id: 1, error: { code: ErrorCode.RequestCancelled, message: 'Request cancelled', data: { reason: 'shutdown' } } },
+    ]);
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]?.cancelled.shutdown).toBe(1);
+    expect(transport.writesAfterClose).toBe(0);
+  });
+
+  it('goes on when a listener fails to stop accepting or to close', async () => {
+    const supervisor = createSupervisor({ methods: {} });
+    const exited = deferred();
+    const closed: string[] = [];
+    disposers.push(
+      shutdownOnSignals(supervisor, {
+        signals: [SIGNAL],
+        listeners: [
+          {
+            stopAccepting: () => {
+              throw new Error('cannot stop accepting');
+            },
+            close: () => Promise.reject(new Error('cannot close')),
+          },
+          {
+            stopAccepting: () => {},
+            close: async () => {
+              closed.push('second');
+            },
+          },
+        ],
+        exit: (code) => exited.resolve(code),
+        onStopped: () => {
+          throw new Error('onStopped threw');
+        },
+      }),
+    );
+    await signal();
+    expect(await exited.promise).toBe(0);
+    expect(closed).toEqual(['second']);
+    expect(supervisor.state).toBe('stopped');
+  });
+
+  it('returns a function that removes its signal handlers', () => {
+    const before = process.listenerCount('SIGTERM') + process.listenerCount('SIGINT');
+    const supervisor = createSupervisor({ methods: {} });
+    const dispose = shutdownOnSignals(supervisor, { exit: () => {} });
+    expect(process.listenerCount('SIGTERM') + process.listenerCount('SIGINT')).toBe(before + 2);
+    dispose();
+    expect(process.listenerCount('SIGTERM') + process.listenerCount('SIGINT')).toBe(before);
+    expect(supervisor.state).toBe('running');
+  });
+});

@@ -1,0 +1,178 @@
+// The stdio transport over in-memory streams (PassThrough / Writable): the seams the real-pipe tests
+// in stdio.test.ts cannot reach deterministically (backpressure, repeated output errors, close).
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createSupervisor, ErrorCode, SupervisorError } from '../../src/index.js';
+import { createStdioTransport, serveStdio } from '../../src/transports/stdio.js';
+import type { MalformedFrame, TransportSink } from '../../src/transports/types.js';
+
+type Seen =
+  | { frame: string }
+  | { malformed: MalformedFrame }
+  | { inputEnded: true }
+  | { closed: string }
+  | { pressure: 'normal' | 'high' };
+
+function recorder(): { sink: TransportSink; seen: Seen[] } {
+  const seen: Seen[] = [];
+  return {
+    seen,
+    sink: {
+      onFrame: (frame) => seen.push({ frame }),
+      onMalformed: (malformed) => seen.push({ malformed }),
+      onInputEnded: () => seen.push({ inputEnded: true }),
+      onClosed: (closed) => seen.push({ closed }),
+      onPressure: (pressure) => seen.push({ pressure }),
+    },
+  };
+}
+
+/** A writable that holds every write until `release()`; `highWaterMark` 8 bytes. */
+function slowWritable(): { stream: Writable; written: string[]; release(): void } {
+  const written: string[] = [];
+  const held: Array<() => void> = [];
+  const stream = new Writable({
+    highWaterMark: 8,
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(chunk.toString());
+      held.push(() => callback());
+    },
+  });
+  return {
+    stream,
+    written,
+    release() {
+      for (const done of held.splice(0)) done();
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('createStdioTransport', () => {
+  it('delivers lines as frames, then input ended after the last line without newline', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const transport = createStdioTransport({ input, output });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    input.write('{"a":1}\r\n{"b"');
+    input.end(':2}');
+    await tick();
+    expect(seen).toEqual([{ frame: '{"a":1}' }, { frame: '{"b":2}' }, { inputEnded: true }]);
+    expect(transport.outputOpen).toBe(true);
+  });
+
+  it('reports input ended when the input is destroyed without an end', async () => {
+    const input = new PassThrough();
+    const transport = createStdioTransport({ input, output: new PassThrough() });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    input.destroy();
+    await tick();
+    expect(seen).toEqual([{ inputEnded: true }]);
+  });
+
+  it('writes one line per frame', () => {
+    const output = new PassThrough();
+    const transport = createStdioTransport({ input: new PassThrough(), output });
+    transport.start(recorder().sink);
+    transport.send('{"x":1}');
+    transport.send('{"y":2}');
+    expect(String(output.read())).toBe('{"x":1}\n{"y":2}\n');
+  });
+
+  it('treats an output error as output gone: one onClosed, no more writes, later errors swallowed', async () => {
+    const output = new PassThrough();
+    const transport = createStdioTransport({ input: new PassThrough(), output });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    output.emit('error', epipe);
+    output.emit('error', epipe);
+    expect(seen).toEqual([{ closed: 'output error: EPIPE' }]);
+    expect(transport.outputOpen).toBe(false);
+    transport.send('{"late":true}');
+    expect(transport.writesAfterClose).toBe(1);
+    transport.close('normal');
+    // Still no throw once the transport let go of the stream.
+    output.emit('error', epipe);
+    await tick();
+    expect(seen).toEqual([{ closed: 'output error: EPIPE' }]);
+  });
+
+  it('reports pressure high when the output refuses more, and normal again on drain', async () => {
+    const slow = slowWritable();
+    const transport = createStdioTransport({ input: new PassThrough(), output: slow.stream });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    transport.send('{"n":1}');
+    transport.send('{"n":2}');
+    expect(seen).toEqual([{ pressure: 'high' }]);
+    slow.release();
+    await tick();
+    slow.release();
+    await tick();
+    expect(seen).toEqual([{ pressure: 'high' }, { pressure: 'normal' }]);
+    expect(slow.written.join('')).toBe('{"n":1}\n{"n":2}\n');
+  });
+
+  it('close() ends the output, stops reading the input and is idempotent', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const transport = createStdioTransport({ input, output });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    let finished = false;
+    output.on('finish', () => {
+      finished = true;
+    });
+    transport.send('{"last":true}');
+    transport.close('going-away');
+    transport.close('normal');
+    expect(seen).toEqual([{ closed: 'closed by server' }]);
+    expect(transport.outputOpen).toBe(false);
+    expect(input.listenerCount('data')).toBe(0);
+    expect(input.isPaused()).toBe(true);
+    input.write('{"ignored":true}\n');
+    transport.send('{"after":true}');
+    expect(String(output.read())).toBe('{"last":true}\n');
+    await tick();
+    expect(finished).toBe(true);
+    expect(transport.writesAfterClose).toBe(1);
+    expect(seen).toEqual([{ closed: 'closed by server' }]);
+  });
+
+  it('refuses a maxLineBytes below 1 with ERR_INVALID_OPTION', () => {
+    for (const maxLineBytes of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const attempt = (): unknown => createStdioTransport({ input: new PassThrough(), output: new PassThrough(), maxLineBytes });
+      expect(attempt).toThrow(SupervisorError);
+      expect(attempt).toThrow(/maxLineBytes/);
+    }
+  });
+});
+
+describe('serveStdio', () => {
+  it('serves a session over the streams, with the supervisor maxMessageBytes as the line cap', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const lines: unknown[] = [];
+    output.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line));
+    });
+    const supervisor = createSupervisor({ methods: { echo: (params) => params }, limits: { maxMessageBytes: 64 } });
+    const session = serveStdio(supervisor, { input, output });
+    expect(session.transportKind).toBe('stdio');
+    input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: ['x'.repeat(100)] })}\n`);
+    input.end(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'echo', params: ['ok'] })}\n`);
+    const info = await session.closed;
+    await tick();
+    expect(lines).toEqual([
+      { jsonrpc: '2.0', id: null, error: { code: ErrorCode.MessageTooLarge, message: 'Message too large', data: { limit: 64 } } },
+      { jsonrpc: '2.0', id: 2, result: ['ok'] },
+    ]);
+    expect(info).toEqual({ sessionId: 's1', reason: null, drainReason: 'input-ended', failed: false });
+    expect(supervisor.stats()).toMatchObject({ inFlight: 0, blockedSends: 0, completed: 1 });
+    await supervisor.close();
+  });
+});
