@@ -20,8 +20,12 @@ const methods: MethodTable = {
 let server: TestServer | undefined;
 
 afterEach(async () => {
-  await server?.dispose();
+  const s = server;
   server = undefined;
+  if (s === undefined) return;
+  await s.dispose();
+  await s.until(() => s.supervisor.sessions().length === 0, 'every session closed');
+  expect(expectedInvariantBreaks(s)).toEqual([]);
 });
 
 async function start(options: Parameters<typeof startServer>[1] = {}): Promise<TestServer> {
@@ -120,6 +124,7 @@ describe('WebSocket frames', () => {
     expect(stats.cancelled['transport-closed']).toBe(2);
     expect(stats.completed).toBe(0);
     expect(stats.lateAnswers).toBe(0);
+    expect(stats.blockedSends).toBe(0);
     expect(s.transports[0]?.writesAfterClose).toBe(0);
     expect(s.transports[0]?.outputOpen).toBe(false);
     expect(client.received).toEqual([]);

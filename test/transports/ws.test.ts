@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { createSupervisor, createTestClock, ErrorCode, SupervisorError, type MethodTable, type Supervisor } from '../../src/index.js';
@@ -42,8 +43,13 @@ const extraSupervisors: Supervisor[] = [];
 afterEach(async () => {
   release.open();
   release = gate();
-  await server?.dispose();
+  const s = server;
   server = undefined;
+  if (s !== undefined) {
+    await s.dispose();
+    await s.until(() => s.supervisor.sessions().length === 0, 'every session closed');
+    expect(expectedInvariantBreaks(s)).toEqual([]);
+  }
   await own?.close();
   own = undefined;
   for (const supervisor of extraSupervisors.splice(0)) if (supervisor.state !== 'stopped') await supervisor.close();
@@ -124,6 +130,57 @@ describe('listenWebSocket: refusals before any actor exists', () => {
     await server.supervisor.drain();
     expect(server.supervisor.accepting).toBe(false);
     expect(await upgrade(server.listener.url)).toBe(503);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+});
+
+/** Write raw bytes to the server and read until it hangs up. */
+async function rawHttp(port: number, request: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let text = '';
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString('latin1');
+  });
+  await once(socket, 'connect');
+  socket.write(request);
+  await once(socket, 'close');
+  return text;
+}
+
+describe('listenWebSocket: malformed handshakes', () => {
+  it('answers an upgrade without Sec-WebSocket-Key with 400', async () => {
+    server = await startServer(methods);
+    const answer = await rawHttp(server.listener.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+
+  it('answers garbage instead of HTTP with 400', async () => {
+    server = await startServer(methods);
+    const answer = await rawHttp(server.listener.port, '\x00\xff not http at all\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(server.supervisor.stats().sessions.total).toBe(0);
+  });
+
+  it('drops an upgrade still waiting for authenticate when the listener closes', async () => {
+    const verdict = gate();
+    let asked = 0;
+    server = await startServer(methods, {
+      server: {
+        authenticate: async () => {
+          asked += 1;
+          await verdict.promise;
+          return true;
+        },
+      },
+    });
+    const attempt = upgrade(server.listener.url);
+    await until(() => asked === 1, 'authenticate called');
+    await server.listener.close();
+    expect(await attempt).toBe(-1);
+    verdict.open();
+    await new Promise((resolve) => setImmediate(resolve));
     expect(server.supervisor.stats().sessions.total).toBe(0);
   });
 });
@@ -244,16 +301,32 @@ describe('WebSocket sessions: drain and shutdown', () => {
 });
 
 describe('attachWebSocket and createWebSocketTransport', () => {
-  it('runs a session over a socket from an own http server and removes its listeners on close', async () => {
+  it('runs a session over a socket from an own http server and removes its listeners and timers on close', async () => {
     const supervisor = createSupervisor({ methods });
     extraSupervisors.push(supervisor);
-    own = await startOwnServer(supervisor, { heartbeatMs: 1000 });
+    const live = new Set<ReturnType<typeof setTimeout>>();
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => {
+        const handle = setTimeout(() => {
+          live.delete(handle);
+          fn();
+        }, ms);
+        live.add(handle);
+        return handle;
+      },
+      clearTimeout: (handle: unknown) => {
+        live.delete(handle as ReturnType<typeof setTimeout>);
+        clearTimeout(handle as ReturnType<typeof setTimeout>);
+      },
+    };
+    own = await startOwnServer(supervisor, { heartbeatMs: 60_000, timers });
     const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
     await once(client.ws, 'open');
     client.request(1, 'echo', { via: 'own server' });
     expect(await client.response(1)).toMatchObject({ result: { via: 'own server' } });
     expect(own.attached[0]).toBe(supervisor.sessions()[0]);
     const serverSocket = own.sockets[0]!;
+    expect(live.size).toBe(1); // the heartbeat
     const before = ['message', 'close', 'error', 'pong'].map((event) => serverSocket.listenerCount(event));
     client.ws.close(1000);
     await client.closed;
@@ -261,6 +334,7 @@ describe('attachWebSocket and createWebSocketTransport', () => {
     const after = ['message', 'close', 'error', 'pong'].map((event) => serverSocket.listenerCount(event));
     // Exactly the transport's own listener on each event is gone (ws's server keeps its own 'close' one).
     expect(after).toEqual(before.map((n) => n - 1));
+    expect(live.size).toBe(0);
   });
 
   it('closes the socket with 1001 and returns undefined when the supervisor no longer accepts', async () => {

@@ -41,7 +41,14 @@ export interface WebSocketTransportOptions {
   timers?: TransportTimers;
 }
 
-/** The options with every default filled in. */
+/**
+ * The options with every default filled in.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedTransportOptions = resolveTransportOptions({ heartbeatMs: 0 });
+ * ```
+ */
 export interface ResolvedTransportOptions {
   heartbeatMs: number;
   highWaterMark: number;
