@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { ErrorCode, type MethodTable } from '../../src/index.js';
 import {
   clientFrame,
@@ -6,7 +9,12 @@ import {
   expectedInvariantBreaks,
   startServer,
   type TestServer,
+  until,
+  wrapClient,
 } from '../fixtures/ws-harness.js';
+import { startOwnServer } from '../fixtures/ws-own-server.js';
+import { createWebSocketTransport } from '../../src/transports/ws.js';
+import type { TransportSink } from '../../src/index.js';
 
 const methods: MethodTable = {
   echo: (params) => params,
@@ -232,5 +240,40 @@ describe('WebSocket backpressure', () => {
     client.request('admitted', 'echo', ['y']);
     expect(await client.response('admitted')).toMatchObject({ result: ['y'] });
     expect(s.transports[0]?.outputOpen).toBe(true);
+  });
+});
+
+describe('WebSocket send failures', () => {
+  it('reports the output gone when a send fails under an OPEN socket', async () => {
+    const own = await startOwnServer({ accepting: true, attach: () => undefined }, {}, false);
+    try {
+      const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+      await once(client.ws, 'open');
+      const serverSocket = own.sockets[0]!;
+      const transport = createWebSocketTransport(serverSocket, { heartbeatMs: 0 });
+      const closed: string[] = [];
+      const sink: TransportSink = {
+        onFrame: () => {},
+        onMalformed: () => {},
+        onInputEnded: () => {},
+        onClosed: (detail) => closed.push(detail),
+      };
+      transport.start(sink);
+      // The TCP socket goes away underneath ws, which still says OPEN until its 'close' event.
+      (serverSocket as unknown as { _socket: Socket })._socket.destroy();
+      expect(transport.outputOpen).toBe(true);
+      transport.send('{"jsonrpc":"2.0","method":"late"}');
+      await until(() => closed.length > 0, 'output reported gone');
+      expect(closed).toHaveLength(1);
+      expect(closed[0]).toMatch(/^send failed: /);
+      expect(transport.outputOpen).toBe(false);
+      transport.send('{}');
+      expect(transport.writesAfterClose).toBe(1);
+      await until(() => serverSocket.readyState === WebSocket.CLOSED, 'socket closed');
+      expect(closed).toHaveLength(1);
+      await client.closed;
+    } finally {
+      await own.close();
+    }
   });
 });
