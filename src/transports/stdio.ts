@@ -2,7 +2,7 @@ import type { Session } from '../runtime/session.js';
 import type { Supervisor } from '../supervisor.js';
 import { createStdioTransport, type StdioTransportOptions } from './stdio/transport.js';
 
-export { createStdioTransport, DEFAULT_MAX_LINE_BYTES } from './stdio/transport.js';
+export { createStdioTransport, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_LINE_BYTES } from './stdio/transport.js';
 export type { StdioTransport, StdioTransportOptions } from './stdio/transport.js';
 export { LineSplitter } from './stdio/line-splitter.js';
 export type { LineSink } from './stdio/line-splitter.js';

@@ -117,6 +117,20 @@ describe('createStdioTransport', () => {
     expect(slow.written.join('')).toBe('{"n":1}\n{"n":2}\n');
   });
 
+  it('counts the output as gone once more than maxBufferedBytes are left unread', () => {
+    const slow = slowWritable();
+    const transport = createStdioTransport({ input: new PassThrough(), output: slow.stream, maxBufferedBytes: 20 });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    transport.send('{"n":1}');
+    transport.send('{"n":2}');
+    expect(transport.outputOpen).toBe(true);
+    transport.send('{"n":3}');
+    expect(seen).toEqual([{ pressure: 'high' }, { closed: 'output overloaded' }]);
+    expect(transport.outputOpen).toBe(false);
+    expect(slow.stream.writableLength).toBe(24);
+  });
+
   it('close() ends the output, stops reading the input and is idempotent', async () => {
     const input = new PassThrough();
     const output = new PassThrough();
@@ -141,13 +155,22 @@ describe('createStdioTransport', () => {
     expect(finished).toBe(true);
     expect(transport.writesAfterClose).toBe(1);
     expect(seen).toEqual([{ closed: 'closed by server' }]);
+    // A stray write by someone else after the end emits 'error' on the stream: swallowed, no crash.
+    let strayError: unknown;
+    output.write('stray\n', (error) => {
+      strayError = error;
+    });
+    await tick();
+    expect(strayError).toMatchObject({ code: 'ERR_STREAM_WRITE_AFTER_END' });
   });
 
-  it('refuses a maxLineBytes below 1 with ERR_INVALID_OPTION', () => {
-    for (const maxLineBytes of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      const attempt = (): unknown => createStdioTransport({ input: new PassThrough(), output: new PassThrough(), maxLineBytes });
-      expect(attempt).toThrow(SupervisorError);
-      expect(attempt).toThrow(/maxLineBytes/);
+  it('refuses a maxLineBytes or maxBufferedBytes below 1 with ERR_INVALID_OPTION', () => {
+    for (const name of ['maxLineBytes', 'maxBufferedBytes'] as const) {
+      for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const attempt = (): unknown => createStdioTransport({ input: new PassThrough(), output: new PassThrough(), [name]: value });
+        expect(attempt).toThrow(SupervisorError);
+        expect(attempt).toThrow(new RegExp(name));
+      }
     }
   });
 });

@@ -17,6 +17,13 @@ export interface StdioTransportOptions {
   output?: NodeJS.WritableStream;
   /** Longest accepted line in bytes; a longer one gets one error and is skipped. Default 4 MiB. */
   maxLineBytes?: number;
+  /**
+   * Bytes the reader may leave unread: when the output holds more than this after a write, the
+   * output counts as gone (`output overloaded`) and nothing more is queued, so memory stays
+   * bounded when the peer keeps sending but never reads. Pressure `high` starts far earlier (at the
+   * stream's own high-water mark). Default 64 MiB.
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
@@ -36,8 +43,25 @@ export interface StdioTransport extends Transport {
   readonly bufferedLineBytes: number;
 }
 
-/** The default line cap: 4 MiB, the same as the supervisor's `maxMessageBytes`. */
+/**
+ * The default line cap: 4 MiB, the same as the supervisor's `maxMessageBytes`.
+ *
+ * @example
+ * ```ts
+ * createStdioTransport({ maxLineBytes: DEFAULT_MAX_LINE_BYTES / 4 });
+ * ```
+ */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The default cap on unread output: 64 MiB.
+ *
+ * @example
+ * ```ts
+ * createStdioTransport({ maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES / 8 });
+ * ```
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 type Emitter = NodeJS.EventEmitter;
 
@@ -74,6 +98,7 @@ class StdioTransportImpl implements StdioTransport {
     private readonly input: NodeJS.ReadableStream,
     private readonly output: NodeJS.WritableStream,
     maxLineBytes: number,
+    private readonly maxBufferedBytes: number,
   ) {
     this.splitter = new LineSplitter(maxLineBytes, {
       line: (text) => {
@@ -119,7 +144,10 @@ class StdioTransportImpl implements StdioTransport {
       return;
     }
     const accepted = this.output.write(`${frame}\n`);
-    if (!accepted && this.open && !this.pressured) {
+    if (accepted || !this.open) return;
+    if (((this.output as { writableLength?: number }).writableLength ?? 0) > this.maxBufferedBytes) {
+      this.outputGone('output overloaded');
+    } else if (!this.pressured) {
       this.pressured = true;
       this.sink?.onPressure?.('high');
     }
@@ -222,7 +250,8 @@ class StdioTransportImpl implements StdioTransport {
  * - An output `'error'` (EPIPE: the reader went away) or `'close'` means the output is gone: the
  *   transport keeps its own closed flag (node leaves `stdout.writable === true` after EPIPE) and
  *   never writes again. An `'error'` listener stays on both streams so the process never crashes.
- * - `write()` returning `false` reports pressure `high` until `'drain'`.
+ * - `write()` returning `false` reports pressure `high` until `'drain'` (the runtime refuses new requests
+ *   meanwhile); more than `maxBufferedBytes` left unread counts as output gone.
  * - `close()` stops reading the input and ends the output once what is queued has been written.
  *
  * @example
@@ -236,8 +265,16 @@ class StdioTransportImpl implements StdioTransport {
  */
 export function createStdioTransport(options: StdioTransportOptions = {}): StdioTransport {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  if (!Number.isFinite(maxLineBytes) || maxLineBytes < 1) {
-    throw new SupervisorError('ERR_INVALID_OPTION', `maxLineBytes must be a finite number >= 1 (got ${String(maxLineBytes)})`);
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  for (const [name, value] of [['maxLineBytes', maxLineBytes], ['maxBufferedBytes', maxBufferedBytes]] as const) {
+    if (!Number.isFinite(value) || value < 1) {
+      throw new SupervisorError('ERR_INVALID_OPTION', `${name} must be a finite number >= 1 (got ${String(value)})`);
+    }
   }
-  return new StdioTransportImpl(options.input ?? process.stdin, options.output ?? process.stdout, maxLineBytes);
+  return new StdioTransportImpl(
+    options.input ?? process.stdin,
+    options.output ?? process.stdout,
+    maxLineBytes,
+    maxBufferedBytes,
+  );
 }
