@@ -33,8 +33,16 @@ export interface CliInspectorOptions {
   maxMessageBytes?: number;
   /** Remove secrets from contexts before they leave the process. */
   sanitizeContext?: (context: Record<string, unknown>) => Record<string, unknown>;
-  /** Socket and relay errors (the inspector never throws and never crashes the process). */
+  /**
+   * Socket and relay errors (the inspector never throws and never crashes the process). Repeated
+   * failures to reach `url` are reported once until a connection succeeds. Default: one line on stderr.
+   */
   onError?: (error: Error) => void;
+  /**
+   * Told once where to look: the page to open (built-in relay) or the relay the events go to.
+   * Default: one line on stderr; `false` for silence.
+   */
+  announce?: ((line: string) => void) | false;
 }
 
 /**
@@ -219,16 +227,22 @@ function connectTo(url: string, options: CliInspectorOptions, onError: (error: E
   let socket: WebSocket | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let failing = false;
   const connect = (): void => {
     timer = undefined;
     if (stopped) return;
     const ws = new WebSocket(url);
     socket = ws;
     ws.on('open', () => {
+      failing = false;
       for (const text of deferred.splice(0)) ws.send(text);
     });
     ws.on('message', () => {});
-    ws.on('error', onError);
+    ws.on('error', (error) => {
+      if (stopped || failing) return;
+      failing = true;
+      onError(error);
+    });
     ws.on('close', () => {
       if (socket === ws) socket = undefined;
       if (stopped || timer !== undefined) return;
@@ -292,14 +306,28 @@ function connectTo(url: string, options: CliInspectorOptions, onError: (error: E
  * ```
  */
 export function createCliInspector(options: CliInspectorOptions = {}): CliInspector {
+  const stderr = (line: string): void => void process.stderr.write(`${line}\n`);
   const onError = (error: Error): void => {
     try {
-      options.onError?.(error);
+      if (options.onError !== undefined) options.onError(error);
+      else stderr(`inspect: ${error.message}`);
     } catch {
       // a throwing error callback must not take the server down
     }
   };
   const sink = options.url === undefined ? startRelay(options, onError) : connectTo(options.url, options, onError);
+  const announce = options.announce === undefined ? stderr : options.announce;
+  if (announce !== false) {
+    sink.ready.then(
+      ({ url, page }) =>
+        announce(
+          page === undefined
+            ? `inspect: sending actor events to ${url}`
+            : `inspect: open ${page} in a browser to watch the actors in the Stately inspector`,
+        ),
+      () => {},
+    );
+  }
   let stopped = false;
   const inspector = createInspector(
     {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -103,9 +103,11 @@ function listenWs(): Promise<{ wss: WebSocketServer; url: string; received: Mess
 describe('createCliInspector with a relay url', () => {
   it('forwards the actors, events and snapshots of a request’s life to the relay', async () => {
     const relay = await listenWs();
-    const inspector = createCliInspector({ url: relay.url, retryMs: 20 });
+    const lines: string[] = [];
+    const inspector = createCliInspector({ url: relay.url, retryMs: 20, announce: (line) => lines.push(line) });
     cleanups.push(() => inspector.stop());
     expect(await inspector.ready).toEqual({ url: relay.url, page: undefined });
+    expect(lines).toEqual([`inspect: sending actor events to ${relay.url}`]);
     await runCancelledRequest(inspector);
     await waitFor(() => relay.received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.status === 'done' && (m.snapshot.output as { kind?: string } | undefined)?.kind === 'cancelled'), 'the handler’s done snapshot');
     expect(new Set(relay.received.map((m) => m.type))).toEqual(new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot']));
@@ -117,24 +119,30 @@ describe('createCliInspector with a relay url', () => {
     expect(inspector.connected).toBe(false);
   });
 
-  it('keeps events while the relay is down and delivers them once it is up', async () => {
-    // Reserve a free port, then start the relay on it only after events were produced.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  it('keeps events while the relay is down, reports the outage once, and delivers the events once it is up', async () => {
+    // First a TCP server that drops every connection: each retry fails and is counted here.
+    let attempts = 0;
+    const dropper = createNetServer((socket) => {
+      attempts += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const { port } = dropper.address() as AddressInfo;
     const errors: Error[] = [];
-    const inspector = createCliInspector({ url: `ws://127.0.0.1:${port}`, retryMs: 20, onError: (e) => errors.push(e) });
+    const inspector = createCliInspector({ url: `ws://127.0.0.1:${port}`, retryMs: 10, announce: false, onError: (e) => errors.push(e) });
     cleanups.push(() => inspector.stop());
     await runCancelledRequest(inspector);
-    await waitFor(() => errors.length > 0, 'a refused connection');
+    await waitFor(() => attempts >= 3, 'three failed attempts');
+    expect(errors).toHaveLength(1); // once per outage, not once per retry
+    await new Promise<void>((resolve) => dropper.close(() => resolve()));
+    // Then the relay comes up on that port.
     const received: Message[] = [];
     const wss = new WebSocketServer({ host: '127.0.0.1', port });
     cleanups.push(() => closeWss(wss));
     wss.on('connection', (socket) => socket.on('message', (data) => received.push(parse(data))));
-    await waitFor(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.status === 'done' && m.snapshot.value === 'done'), 'the replayed events');
+    await waitFor(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.status === 'done' && m.snapshot.value === 'done'), 'the kept events');
     expectRequestLife(received);
-    expect((errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(inspector.connected).toBe(true);
   });
 
   it('lets the process exit after stop() even when the relay was never reachable', async () => {
@@ -156,7 +164,7 @@ describe('createCliInspector with a relay url', () => {
 
 describe('createCliInspector with the built-in relay', () => {
   async function startRelay(extra: Parameters<typeof createCliInspector>[0] = {}) {
-    const inspector = createCliInspector({ port: 0, ...extra });
+    const inspector = createCliInspector({ port: 0, announce: false, ...extra });
     cleanups.push(() => inspector.stop());
     const address = await inspector.ready;
     return { inspector, address };
@@ -176,7 +184,9 @@ describe('createCliInspector with the built-in relay', () => {
   const closeOf = (ws: WebSocket): Promise<number> => new Promise((resolve) => ws.once('close', (code) => resolve(code)));
 
   it('serves the bridge page on loopback and replays earlier events to a page that opens late', async () => {
-    const { inspector, address } = await startRelay();
+    const lines: string[] = [];
+    const { inspector, address } = await startRelay({ announce: (line) => lines.push(line) });
+    expect(lines).toEqual([`inspect: open ${address.page} in a browser to watch the actors in the Stately inspector`]);
     expect(address.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     expect(address.page).toBe(`${address.url.replace('ws:', 'http:')}/`);
     const page = await fetch(address.page!);
@@ -242,10 +252,12 @@ describe('createCliInspector with the built-in relay', () => {
     cleanups.push(() => new Promise<void>((done) => taken.close(() => done())));
     const { port } = taken.address() as AddressInfo;
     const errors: Error[] = [];
-    const inspector = createCliInspector({ port, onError: (e) => errors.push(e) });
+    const lines: string[] = [];
+    const inspector = createCliInspector({ port, onError: (e) => errors.push(e), announce: (line) => lines.push(line) });
     cleanups.push(() => inspector.stop());
     await expect(inspector.ready).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['EADDRINUSE']);
+    expect(lines).toEqual([]);
     // Still a working observer: events are accepted and dropped without throwing.
     await runCancelledRequest(inspector);
     await inspector.stop();
