@@ -22,3 +22,7 @@ export type { CancelReason, DrainReason } from '../machines/reasons.js';
 export type { RequestId, HandlerOutcome } from '../machines/handler.js';
 export { shutdownOnSignals, FORCED_EXIT_CODE, FLUSH_WAIT_MS } from './shutdown.js';
 export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
+export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, trackLatency } from './observability/metrics.js';
+export type { LatencyHistogram, LatencyTracker, MetricsServer, MetricsServerOptions, PrometheusExtras } from './observability/metrics.js';
+export { startDashboard } from './observability/dashboard.js';
+export type { Dashboard, DashboardOptions, DashboardView, HandlerView, SessionView } from './observability/dashboard.js';
