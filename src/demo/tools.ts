@@ -14,8 +14,9 @@ function sleepFor(ms: number, ctx: ToolContext): Promise<string> {
     ctx.progress(0, ms);
     const ticker = setInterval(() => ctx.progress(Math.min(ms, Date.now() - started), ms), PROGRESS_EVERY_MS);
     const done = setTimeout(() => {
+      // No final progress right before the result: an SDK client drops the progress handler as
+      // soon as the result is in, so a last notification would only reach it as an error.
       cleanup();
-      ctx.progress(ms, ms);
       resolve(`slept ${ms} ms`);
     }, ms);
     const onAbort = (): void => {

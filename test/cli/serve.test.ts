@@ -1,0 +1,193 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { killServes, spawnServe, type ServeProcess } from '../mcp/cli-process.js';
+
+afterEach(() => killServes());
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'utf8', timeout: 20_000 });
+
+async function listen(args: string[] = []): Promise<{ server: ServeProcess; url: string }> {
+  const server = spawnServe(['--port', '0', ...(args.includes('--log-level') ? [] : ['--log-level', 'warn']), ...args]);
+  const line = await server.line(/^listening /);
+  return { server, url: line.slice('listening '.length) };
+}
+
+/** A raw ws client that records every parsed message. */
+async function client(url: string): Promise<{ ws: WebSocket; messages: any[]; response(id: number): Promise<any>; send(m: unknown): void; closed: Promise<number> }> {
+  const ws = new WebSocket(url, 'mcp');
+  const messages: any[] = [];
+  const waiters = new Set<() => void>();
+  ws.on('message', (data) => {
+    messages.push(JSON.parse(String(data)));
+    for (const w of [...waiters]) w();
+  });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    messages,
+    closed,
+    send: (m) => ws.send(JSON.stringify(m)),
+    response: (id) =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          const found = messages.find((m) => m.id === id);
+          if (found !== undefined) {
+            waiters.delete(check);
+            resolve(found);
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } };
+const callTool = (id: number, name: string, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+
+describe('session-supervisor serve: flags', () => {
+  it('prints the usage for --help and exits 0', () => {
+    const result = cli('serve', '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: session-supervisor serve/);
+    for (const flag of ['--host', '--port', '--stdio', '--drain-timeout', '--request-timeout', '--max-in-flight', '--max-message-bytes', '--log-level', '--inspect', '--metrics-port', '--dashboard-port']) {
+      expect(result.stdout).toContain(flag);
+    }
+    expect(cli('--help').status).toBe(0);
+  });
+
+  it.each([
+    [['--bogus'], "unknown option '--bogus'"],
+    [['--port'], '--port needs a value'],
+    [['--port', 'abc'], "--port must be an integer from 0 to 65535 (got 'abc')"],
+    [['--port', '70000'], "--port must be an integer from 0 to 65535 (got '70000')"],
+    [['--drain-timeout', '-5'], "--drain-timeout must be an integer >= 0 (got '-5')"],
+    [['--drain-timeout', '1.5'], "--drain-timeout must be an integer >= 0 (got '1.5')"],
+    [['--max-in-flight', '0'], "--max-in-flight must be an integer >= 1 (got '0')"],
+    [['--log-level', 'loud'], '--log-level must be one of'],
+    [['--stdio', '--port', '1'], '--stdio cannot be combined with --host or --port'],
+    [['--stdio=yes'], '--stdio takes no value'],
+    [['--port', '1', '--port', '2'], '--port given twice'],
+  ])('refuses %j with a clear message and exit 2', (args, message) => {
+    const result = cli('serve', ...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses an unknown command with exit 2', () => {
+    const result = cli('launch');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown command 'launch'");
+  });
+});
+
+describe('session-supervisor serve: WebSocket', () => {
+  it('prints exactly one listening line, accepts upgrades on any path and answers plain JSON-RPC echo without initialize', async () => {
+    const { server, url } = await listen();
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const c = await client(`${url}/any/path?x=1`);
+    c.send({ jsonrpc: '2.0', id: 7, method: 'echo', params: { a: [1, 2] } });
+    expect(await c.response(7)).toEqual({ jsonrpc: '2.0', id: 7, result: { a: [1, 2] } });
+    c.send(callTool(8, 'echo', { text: 'x' }));
+    expect(await c.response(8)).toMatchObject({ error: { code: -32005 } });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderrLines.filter((l) => l.startsWith('listening'))).toEqual([`listening ${url}`]);
+  });
+
+  it('on SIGTERM drains: the call in flight is answered, then exit 0 with the counters last', async () => {
+    const { server, url } = await listen();
+    const c = await client(url);
+    c.send(initialize);
+    await c.response(1);
+    c.send(callTool(2, 'sleep', { ms: 400 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.child.kill('SIGTERM');
+    expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'slept 400 ms' }] } });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lastJson()).toEqual({
+      sessions: 1,
+      requests: 2,
+      completed: 2,
+      failed: 0,
+      cancelled: { client: 0, 'transport-closed': 0, 'drain-timeout': 0, 'request-timeout': 0, shutdown: 0 },
+      abandoned: 0,
+      blockedSends: 0,
+    });
+  });
+
+  it('honours --drain-timeout: a call still running is answered -32800 and counted; a stubborn one is abandoned', async () => {
+    const { server, url } = await listen(['--drain-timeout', '150']);
+    const c = await client(url);
+    c.send(initialize);
+    await c.response(1);
+    c.send(callTool(2, 'sleep', { ms: 60_000 }));
+    c.send(callTool(3, 'stubborn_sleep', { ms: 60_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.child.kill('SIGTERM');
+    expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32800, message: 'Request cancelled', data: { reason: 'drain-timeout' } } });
+    expect(await c.response(3)).toMatchObject({ error: { code: -32800, data: { reason: 'drain-timeout' } } });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lastJson()).toMatchObject({ requests: 3, completed: 1, cancelled: { 'drain-timeout': 2 }, abandoned: 1 });
+  });
+
+  it('honours --request-timeout (-32001) and --max-in-flight (-32002)', async () => {
+    const { server, url } = await listen(['--request-timeout', '100', '--max-in-flight', '1']);
+    const c = await client(url);
+    c.send(initialize);
+    await c.response(1);
+    c.send(callTool(2, 'sleep', { ms: 60_000 }));
+    c.send(callTool(3, 'sleep', { ms: 60_000 }));
+    expect(await c.response(3)).toMatchObject({ error: { code: -32002 } });
+    expect(await c.response(2)).toMatchObject({ error: { code: -32001, data: { reason: 'request-timeout' } } });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lastJson()).toMatchObject({ cancelled: { 'request-timeout': 1 } });
+  });
+
+  it('honours --max-message-bytes: a larger message closes the socket with 1009', async () => {
+    const { server, url } = await listen(['--max-message-bytes', '200']);
+    const c = await client(url);
+    c.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: 'x'.repeat(500) });
+    expect(await c.closed).toBe(1009);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('prints JSON log lines on stderr at --log-level debug', async () => {
+    const { server, url } = await listen(['--log-level', 'debug']);
+    const c = await client(url);
+    c.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [] });
+    await c.response(1);
+    const opened = JSON.parse(await server.line(/"msg":"session opened"/));
+    expect(opened).toMatchObject({ level: 20, sessionId: 's1', transport: 'ws', msg: 'session opened' });
+    server.child.kill('SIGTERM');
+    await server.exited;
+    expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 1 });
+  });
+});
+
+describe('session-supervisor serve --stdio', () => {
+  it('writes only JSON-RPC on stdout and its logs on stderr', async () => {
+    const result = spawnSync(process.execPath, ['dist/src/cli.js', 'serve', '--stdio', '--log-level', 'debug'], {
+      input: `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: { ok: true } })}\nnot json\n`,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { jsonrpc: '2.0', id: 1, result: { ok: true } },
+      { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } },
+    ]);
+    const stderr = result.stderr.trim().split('\n');
+    expect(stderr.some((l) => l.includes('"msg":"serving on stdin/stdout"'))).toBe(true);
+    expect(JSON.parse(stderr.at(-1)!)).toMatchObject({ sessions: 1, requests: 1, completed: 1 });
+  });
+});
