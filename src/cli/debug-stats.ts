@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
@@ -47,6 +48,8 @@ export interface DebugStatsReport {
   resources: Record<string, number>;
   /** `process.memoryUsage()` after the GC. */
   memory: NodeJS.MemoryUsage;
+  /** Frames the transports were offered after their output closed (invariant 1: stays 0). */
+  writesAfterClose: number;
   /** Whether a full GC could be forced. */
   gc: boolean;
 }
@@ -59,6 +62,7 @@ export interface DebugStatsReport {
  * ```ts
  * const debug = createDebugStats();
  * const supervisor = createSupervisor({ inspect: debug.inspect, methods: { ...methods, ...debug.methods(() => supervisor) } });
+ * debug.watch(supervisor);
  * ```
  */
 export interface DebugStats {
@@ -68,7 +72,16 @@ export interface DebugStats {
   methods(supervisor: () => Supervisor): MethodTable;
   /** The report, as `$/stats` answers it. */
   report(supervisor: Supervisor): Promise<DebugStatsReport>;
+  /**
+   * Follow the supervisor's sessions to count writes after close on their transports, and print one
+   * `debug-stats {…}` line on stderr when the process exits (for servers that cannot be asked, like a
+   * stdio server whose stdin ended).
+   */
+  watch(supervisor: Supervisor): void;
 }
+
+/** How long a closed session's transport is still watched for late writes. */
+const LATE_WRITE_WINDOW_MS = 2_000;
 
 let cachedGc: (() => void) | null | undefined;
 
@@ -111,6 +124,38 @@ export function createDebugStats(): DebugStats {
     retainedActors -= 1;
   });
 
+  let closedWritesAfterClose = 0;
+  const open = new Map<string, { readonly writesAfterClose?: number }>();
+  const writesAfterClose = (): number => {
+    let sum = closedWritesAfterClose;
+    for (const transport of open.values()) sum += transport.writesAfterClose ?? 0;
+    return sum;
+  };
+
+  const watch = (supervisor: Supervisor): void => {
+    supervisor.on('session.opened', ({ sessionId }) => {
+      const session = supervisor.sessions().find((s) => s.id === sessionId);
+      if (session !== undefined) open.set(sessionId, session.transport as { readonly writesAfterClose?: number });
+    });
+    supervisor.on('session.closed', ({ sessionId }) => {
+      const transport = open.get(sessionId);
+      if (transport === undefined) return;
+      // Keep counting for a while: a write after close comes right after the close, if ever.
+      setTimeout(() => {
+        open.delete(sessionId);
+        closedWritesAfterClose += transport.writesAfterClose ?? 0;
+      }, LATE_WRITE_WINDOW_MS).unref();
+    });
+    process.once('exit', () => {
+      const line = { stats: supervisor.stats(), liveActors, writesAfterClose: writesAfterClose() };
+      try {
+        writeSync(2, `debug-stats ${JSON.stringify(line)}\n`);
+      } catch {
+        // stderr is gone: nothing to report to.
+      }
+    });
+  };
+
   const inspect = (event: InspectionEvent): void => {
     if (event.type === '@xstate.actor') {
       if (started.has(event.actorRef)) return;
@@ -143,6 +188,7 @@ export function createDebugStats(): DebugStats {
       retainedActors,
       resources: countResources(),
       memory: process.memoryUsage(),
+      writesAfterClose: writesAfterClose(),
       gc: gc !== null,
     };
   };
@@ -150,6 +196,7 @@ export function createDebugStats(): DebugStats {
   return {
     inspect,
     report,
+    watch,
     methods: (supervisor) => ({ [DEBUG_STATS_METHOD]: () => report(supervisor()) }),
   };
 }

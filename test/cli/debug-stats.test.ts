@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createDebugStats, DEBUG_STATS_METHOD } from '../../src/cli/debug-stats.js';
 import { createMemoryTransportPair, createSupervisor, type Supervisor } from '../../src/index.js';
@@ -47,5 +49,28 @@ describe('debug stats', () => {
     expect(response.result.liveActors).toBe(3);
     expect(response.result.stats.sessions.connected).toBe(1);
     await supervisor.close();
+  });
+
+  it('counts a write offered to a transport after its output closed', async () => {
+    const debug = createDebugStats();
+    const supervisor: Supervisor = createSupervisor({ inspect: debug.inspect, methods: { echo: (p) => p } });
+    debug.watch(supervisor);
+    const { transport, peer } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    peer.vanish();
+    expect((await debug.report(supervisor)).writesAfterClose).toBe(0);
+    transport.send('{"jsonrpc":"2.0","method":"late"}');
+    expect((await debug.report(supervisor)).writesAfterClose).toBe(1);
+    await supervisor.close();
+  });
+
+  it('prints one debug-stats line on stderr when the process exits', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/debug-stats-exit.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fixture], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.status).toBe(0);
+    const line = child.stderr.split('\n').find((l) => l.startsWith('debug-stats '));
+    expect(line).toBeDefined();
+    const report = JSON.parse(line!.slice('debug-stats '.length)) as { liveActors: number; writesAfterClose: number; stats: { requests: number } };
+    expect(report).toMatchObject({ liveActors: 1, writesAfterClose: 1, stats: { requests: 1 } });
   });
 });
