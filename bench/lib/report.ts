@@ -1,0 +1,107 @@
+import type { ChurnResult } from '../scenarios/churn.js';
+import type { IdleSessionsResult } from '../scenarios/idle-sessions.js';
+import { round, type LoadResult } from './stats.js';
+
+/** The JSON document `npm run bench -- --json` prints. */
+export interface Report {
+  machine: Record<string, unknown>;
+  mode?: 'quick' | 'full';
+  durationMs?: number;
+  results: LoadResult[];
+  inflight10k?: { count: number; spawnMs: number; cancelMs: number; coldSpawnMs: number; coldCancelMs: number };
+  idleSessions?: IdleSessionsResult;
+  churn?: ChurnResult;
+  figures?: Figure[];
+}
+
+/** One figure of the benchmark issue, checked against this run. */
+export interface Figure {
+  figure: string;
+  target: string;
+  value: number | null;
+  met: boolean | null;
+  /** The same comparison made on server CPU per request (robust when other work shares the cores). */
+  cpuValue?: number | null;
+}
+
+function row(report: Report, name: string, connections: number, inFlight: number): LoadResult | undefined {
+  return report.results.find((r) => r.name === name && r.connections === connections && r.inFlight === inFlight);
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
+}
+
+/** Check every figure of the issue against the report (ratios within the same run). */
+export function evaluate(report: Report): Figure[] {
+  const figures: Figure[] = [];
+  const atLeast = (figure: string, target: number, value: number | null, cpuValue?: number | null): void => {
+    figures.push({ figure, target: `>= ${target}`, value, met: value === null ? null : value >= target, ...(cpuValue === undefined ? {} : { cpuValue }) });
+  };
+  const atMost = (figure: string, target: number, value: number | null, unit: string): void => {
+    figures.push({ figure, target: `<= ${target} ${unit}`, value, met: value === null ? null : value <= target });
+  };
+  const rawWs = row(report, 'raw-ws', 100, 32);
+  const supWs = row(report, 'supervised-ws', 100, 32);
+  atLeast('supervised-ws / raw-ws req/s at 100x32', 0.8, ratio(supWs?.opsPerSec, rawWs?.opsPerSec), ratio(rawWs?.cpuUsPerOp, supWs?.cpuUsPerOp));
+  const rawWs1 = row(report, 'raw-ws', 1, 1);
+  const supWs1 = row(report, 'supervised-ws', 1, 1);
+  atMost(
+    'supervised-ws added p50 latency at 1x1',
+    30,
+    rawWs1 === undefined || supWs1 === undefined ? null : round((supWs1.p50Ms - rawWs1.p50Ms) * 1000, 1),
+    'µs',
+  );
+  const rawStdio = row(report, 'raw-stdio', 1, 32);
+  const supStdio = row(report, 'supervised-stdio', 1, 32);
+  const sdkStdio = row(report, 'mcp-sdk-stdio', 1, 32);
+  atLeast('supervised-stdio / raw-stdio req/s at 1x32', 0.8, ratio(supStdio?.opsPerSec, rawStdio?.opsPerSec), ratio(rawStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
+  atLeast('supervised-stdio / mcp-sdk-stdio req/s at 1x32', 2, ratio(supStdio?.opsPerSec, sdkStdio?.opsPerSec), ratio(sdkStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
+  atMost('inflight-10k spawn', 100, report.inflight10k?.spawnMs ?? null, 'ms');
+  atMost('inflight-10k cancel-all', 50, report.inflight10k?.cancelMs ?? null, 'ms');
+  atMost('idle-sessions bytes per session above raw ws', 8192, report.idleSessions?.aboveRawBytes ?? null, 'B');
+  atMost('idle-sessions close-all 10k', 1000, report.idleSessions?.closeAllMs ?? null, 'ms');
+  atMost('churn heap growth', 5, report.churn?.heapGrowthPct ?? null, '%');
+  return figures;
+}
+
+const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
+const lpad = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
+
+/** The human-readable table. */
+export function renderTable(report: Report): string {
+  const lines: string[] = [];
+  const m = report.machine;
+  lines.push(`session-supervisor bench (${report.mode ?? 'full'}) — node ${String(m.node)}, ${String(m.cores)} × ${String(m.cpu)}, load ${JSON.stringify(m.loadAverage)}`);
+  lines.push('');
+  lines.push(`${pad('scenario', 20)}${lpad('conn×inflight', 14)}${lpad('req/s', 10)}${lpad('p50 ms', 10)}${lpad('p99 ms', 10)}${lpad('cpu µs/req', 12)}${lpad('errors', 8)}`);
+  for (const r of report.results) {
+    lines.push(
+      `${pad(r.name, 20)}${lpad(`${r.connections}×${r.inFlight}`, 14)}${lpad(String(r.opsPerSec), 10)}${lpad(r.p50Ms.toFixed(3), 10)}${lpad(r.p99Ms.toFixed(3), 10)}${lpad(r.cpuUsPerOp === undefined ? '-' : r.cpuUsPerOp.toFixed(1), 12)}${lpad(String(r.errors), 8)}`,
+    );
+  }
+  if (report.inflight10k !== undefined) {
+    const i = report.inflight10k;
+    lines.push('', `inflight-10k: spawn ${i.spawnMs} ms, cancel-all ${i.cancelMs} ms (cold: ${i.coldSpawnMs} / ${i.coldCancelMs} ms)`);
+  }
+  if (report.idleSessions !== undefined) {
+    const s = report.idleSessions;
+    lines.push(
+      `idle-sessions (${s.sessions}): ${s.bytesPerSession} B heap/session vs raw ws ${s.rawWsBytesPerSession} B (+${s.aboveRawBytes} B); RSS ${s.rssBytesPerSession} vs ${s.rawWsRssBytesPerSession} B; close-all ${s.closeAllMs} ms (raw ws ${s.rawWsCloseAllMs} ms)`,
+    );
+  }
+  if (report.churn !== undefined) {
+    const c = report.churn;
+    lines.push(`churn (${c.cycles} cycles, ${c.cyclesPerSec}/s): heap growth ${c.heapGrowthPct} % (${c.baselineHeapBytes} → ${c.finalHeapBytes} B), failures ${c.failures}`);
+  }
+  if (report.figures !== undefined) {
+    lines.push('', `${pad('figure', 52)}${lpad('target', 12)}${lpad('value', 10)}${lpad('cpu', 8)}  met`);
+    for (const f of report.figures) {
+      lines.push(
+        `${pad(f.figure, 52)}${lpad(f.target, 12)}${lpad(f.value === null ? '-' : String(f.value), 10)}${lpad(f.cpuValue === undefined || f.cpuValue === null ? '' : String(f.cpuValue), 8)}  ${f.met === null ? 'n/a' : f.met ? 'yes' : 'NO'}`,
+      );
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench` — every scenario in turn on 127.0.0.1, then a table (or, with `--json`, one JSON
+ * document). `--quick` keeps the whole run under a minute on 2 cores. `--only a,b` runs the named
+ * scenarios only; `--rounds N` repeats the throughput scenarios and keeps the median per row.
+ * Ratios are computed within this run.
+ */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fixtureArgs, ROOT, runToResult, startFixture } from './lib/child.js';
+import { machineInfo } from './lib/machine.js';
+import { runStdioLoad } from './lib/stdio-load.js';
+import type { LoadResult } from './lib/stats.js';
+import { runWsLoad } from './lib/ws-load.js';
+import { evaluate, renderTable, type Report } from './lib/report.js';
+import { runChurn } from './scenarios/churn.js';
+import { runIdleSessions } from './scenarios/idle-sessions.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const valueOf = (flag: string): string | undefined => {
+  const index = argv.indexOf(flag);
+  return index >= 0 ? argv[index + 1] : undefined;
+};
+const only = valueOf('--only')?.split(',');
+const rounds = Number(valueOf('--rounds') ?? '1');
+const wanted = (name: string): boolean => only === undefined || only.includes(name);
+
+const warmupMs = quick ? 300 : 1_000;
+const measureMs = quick ? 1_000 : 4_000;
+const SHAPES = [
+  { connections: 1, inFlight: 1 },
+  { connections: 1, inFlight: 32 },
+  { connections: 100, inFlight: 32 },
+];
+const STDIO_SHAPES = [{ inFlight: 1 }, { inFlight: 32 }];
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+async function wsScenario(name: string, file: string, args: string[], kind: 'jsonrpc' | 'mcp'): Promise<LoadResult[]> {
+  const fixture = await startFixture(file, args);
+  try {
+    const url = `ws://127.0.0.1:${fixture.ready.port as number}`;
+    const results: LoadResult[] = [];
+    for (const shape of SHAPES) {
+      results.push(await runWsLoad({ name, url, kind, ...shape, warmupMs, measureMs, ...(fixture.child.pid === undefined ? {} : { serverPid: fixture.child.pid }) }));
+    }
+    return results;
+  } finally {
+    await fixture.stop();
+  }
+}
+
+async function inProcess(file: string): Promise<LoadResult[]> {
+  const shapes = SHAPES.map((s) => `${s.connections}x${s.inFlight}`).join(',');
+  const results: LoadResult[] = [];
+  const child = spawn(process.execPath, [...fixtureArgs(file), '--shapes', shapes, '--warmup', String(warmupMs), '--measure', String(measureMs)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    if (line.startsWith('RESULT ')) results.push(JSON.parse(line.slice(7)) as LoadResult);
+  }
+  clearTimeout(timer);
+  if (results.length !== SHAPES.length) throw new Error(`${file}: got ${results.length} of ${SHAPES.length} results`);
+  return results;
+}
+
+const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
+  ['raw-ws', () => wsScenario('raw-ws', 'servers/raw-ws.ts', [], 'jsonrpc')],
+  ['supervised-ws', () => wsScenario('supervised-ws', 'servers/supervised.ts', ['--ws'], 'jsonrpc')],
+  ['supervised-ws-mcp', () => wsScenario('supervised-ws-mcp', 'servers/supervised.ts', ['--ws'], 'mcp')],
+  ['raw-stdio', () => runStdioLoad({ name: 'raw-stdio', server: 'servers/raw-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
+  ['supervised-stdio', () => runStdioLoad({ name: 'supervised-stdio', server: ['--import', 'tsx', 'bench/servers/supervised.ts', '--stdio'], shapes: STDIO_SHAPES, warmupMs, measureMs })],
+  ['mcp-sdk-stdio', () => runStdioLoad({ name: 'mcp-sdk-stdio', server: 'servers/mcp-sdk-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
+  ['mcp-sdk-memory', () => inProcess('scenarios/mcp-sdk-memory.ts')],
+  ['vscode-jsonrpc', () => inProcess('scenarios/vscode-jsonrpc.ts')],
+];
+
+const median = (values: LoadResult[]): LoadResult => {
+  const sorted = [...values].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+const report: Report = { machine: machineInfo(), results: [] };
+const started = performance.now();
+const perRound: LoadResult[][] = [];
+for (let r = 0; r < Math.max(1, rounds); r += 1) {
+  const rows: LoadResult[] = [];
+  for (const [name, run] of throughput) {
+    if (!wanted(name)) continue;
+    log(`bench: ${name}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}`);
+    rows.push(...(await run()));
+  }
+  perRound.push(rows);
+}
+for (let i = 0; i < (perRound[0]?.length ?? 0); i += 1) {
+  report.results.push(median(perRound.map((rows) => rows[i]!)));
+}
+if (wanted('inflight-10k')) {
+  log('bench: inflight-10k');
+  const result = await runToResult('scenarios/inflight-10k.ts', ['--rounds', quick ? '3' : '7']);
+  report.inflight10k = result as NonNullable<Report['inflight10k']>;
+}
+if (wanted('idle-sessions')) {
+  log('bench: idle-sessions');
+  report.idleSessions = await runIdleSessions(10_000);
+}
+if (wanted('churn')) {
+  log('bench: churn');
+  report.churn = await runChurn(quick ? 5_000 : 100_000);
+}
+report.figures = evaluate(report);
+report.durationMs = Math.round(performance.now() - started);
+report.mode = quick ? 'quick' : 'full';
+if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+else process.stdout.write(renderTable(report));

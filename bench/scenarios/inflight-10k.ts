@@ -1,0 +1,59 @@
+/**
+ * inflight-10k: 10 000 requests in flight on one connection over the memory transport. Each
+ * handler waits for its AbortSignal. Measures the time to spawn all 10k handler actors (frames
+ * decoded, validated, actors created and started) and the time to cancel all of them when the peer
+ * vanishes (until the session has closed and every handler settled). Several rounds in one process;
+ * prints `RESULT {"spawnMs","cancelMs","rounds":[...]}` with the median of the warm rounds.
+ */
+import { performance } from 'node:perf_hooks';
+import { createSupervisor } from '../../src/supervisor.js';
+import { createMemoryTransportPair } from '../../src/transports/memory.js';
+import type { RequestContext } from '../../src/runtime/methods.js';
+import { arg } from '../lib/closed-loop.js';
+import { round } from '../lib/stats.js';
+
+const COUNT = Number(arg('count', '10000'));
+const ROUNDS = Number(arg('rounds', '5'));
+
+const waitForAbort = (_params: unknown, ctx: RequestContext): Promise<never> =>
+  new Promise((_, reject) => {
+    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+  });
+
+async function round1(): Promise<{ spawnMs: number; cancelMs: number }> {
+  const supervisor = createSupervisor({ methods: { wait: waitForAbort }, limits: { maxInFlight: COUNT * 2 } });
+  const { transport, peer } = createMemoryTransportPair();
+  const session = supervisor.attach(transport);
+  const frames = Array.from({ length: COUNT }, (_, i) => `{"jsonrpc":"2.0","id":${i + 1},"method":"wait","params":{"n":${i}}}`);
+  const t0 = performance.now();
+  for (const frame of frames) peer.send(frame);
+  const t1 = performance.now();
+  if (session.inFlight !== COUNT) throw new Error(`expected ${COUNT} in flight, got ${session.inFlight}`);
+  peer.vanish();
+  const info = await session.closed;
+  const t2 = performance.now();
+  const stats = supervisor.stats();
+  if (info.reason !== 'transport-closed' || stats.cancelled['transport-closed'] !== COUNT || stats.inFlight !== 0) {
+    throw new Error(`cancel-all incomplete: ${JSON.stringify({ reason: info.reason, stats })}`);
+  }
+  if (transport.writesAfterClose !== 0) throw new Error('a frame was written after close');
+  await supervisor.close();
+  return { spawnMs: t1 - t0, cancelMs: t2 - t1 };
+}
+
+const rounds: Array<{ spawnMs: number; cancelMs: number }> = [];
+for (let i = 0; i < ROUNDS; i += 1) rounds.push(await round1());
+const warm = rounds.length > 1 ? rounds.slice(1) : rounds;
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+process.stdout.write(
+  `RESULT ${JSON.stringify({
+    count: COUNT,
+    spawnMs: round(median(warm.map((r) => r.spawnMs)), 2),
+    cancelMs: round(median(warm.map((r) => r.cancelMs)), 2),
+    coldSpawnMs: round(rounds[0]!.spawnMs, 2),
+    coldCancelMs: round(rounds[0]!.cancelMs, 2),
+  })}\n`,
+);
