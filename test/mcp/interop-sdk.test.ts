@@ -43,7 +43,7 @@ async function converse(client: Client): Promise<void> {
   expect(await client.callTool({ name: 'echo', arguments: { text: 'after cancel' } })).toEqual({ content: [{ type: 'text', text: 'after cancel' }] });
 
   // Progress, with the token the SDK puts in _meta.
-  const progress: Array<{ progress: number; total?: number }> = [];
+  const progress: Array<{ progress: number; total?: number | undefined }> = [];
   const slept = await client.callTool({ name: 'sleep', arguments: { ms: 350 } }, undefined, { onprogress: (p) => progress.push(p) });
   expect(slept).toEqual({ content: [{ type: 'text', text: 'slept 350 ms' }] });
   expect(progress.length).toBeGreaterThanOrEqual(2);
