@@ -1,24 +1,25 @@
-import type { InspectionEvent, Observer } from 'xstate';
-import { createMcpServer } from '../mcp/server.js';
+import type { InspectionEvent } from 'xstate';
 import { demoMethods, demoTools } from '../demo/tools.js';
-import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
+import { createMcpServer } from '../mcp/server.js';
+import { startDashboard } from '../observability/dashboard.js';
+import { createCliInspector, type CliInspector } from '../observability/inspect.js';
+import { startMetricsServer } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
+import type { MethodTable } from '../runtime/methods.js';
+import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
 import type { Supervisor } from '../supervisor.js';
-import { listenWebSocket } from '../transports/ws.js';
 import { serveStdio } from '../transports/stdio.js';
+import { listenWebSocket } from '../transports/ws.js';
 import type { ServeOptions } from './args.js';
 import { lifetimeCounters } from './counters.js';
+import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
 import { createJsonLogger, type CliLogger } from './logger.js';
-import { loadOptional } from './optional.js';
 
 /** The demo server's name and version in `serverInfo`. */
 const SERVER_INFO = { name: 'session-supervisor-demo', version: '0.1.0' };
 
 /** How long after the final line the process may take to exit by itself before it is ended. */
 const EXIT_GRACE_MS = 250;
-
-type HttpSide = { url: string; close(): Promise<void> };
-type StartHttp = (supervisor: Supervisor, options: { host: string; port: number }) => Promise<HttpSide>;
 
 const writeErr = (text: string): void => {
   process.stderr.write(text);
@@ -33,34 +34,16 @@ function limitsOf(options: ServeOptions): Partial<Limits> {
   return limits;
 }
 
-async function inspector(logger: CliLogger): Promise<Observer<InspectionEvent> | undefined> {
-  const mod = await loadOptional<{ createCliInspector(): Observer<InspectionEvent> }>('../observability/inspect.js');
-  if (mod === undefined) {
-    writeErr('session-supervisor: --inspect is not available in this build (no observability/inspect module); serving without it\n');
-    return undefined;
-  }
-  logger.info({}, 'inspector attached');
-  return mod.createCliInspector();
+/** One inspection callback for the Stately inspector (`--inspect`) and the debug statistics (env). */
+function inspectorOf(cli: CliInspector | undefined, debug: DebugStats | undefined): ((event: InspectionEvent) => void) | undefined {
+  if (cli === undefined && debug === undefined) return undefined;
+  return (event) => {
+    debug?.inspect(event);
+    cli?.next(event);
+  };
 }
 
-async function startHttpSide(
-  label: string,
-  relative: string,
-  exportName: string,
-  supervisor: Supervisor,
-  host: string,
-  port: number,
-): Promise<ShutdownListener | undefined> {
-  const mod = await loadOptional<Record<string, StartHttp>>(relative);
-  const start = mod?.[exportName];
-  if (start === undefined) {
-    writeErr(`session-supervisor: --${label}-port is not available in this build; serving without it\n`);
-    return undefined;
-  }
-  const side = await start(supervisor, { host, port });
-  writeErr(`${label} ${side.url}\n`);
-  return { stopAccepting: () => {}, close: () => side.close() };
-}
+const closesWith = (close: () => Promise<void>): ShutdownListener => ({ stopAccepting: () => {}, close });
 
 function logEvents(supervisor: Supervisor, logger: CliLogger): void {
   supervisor.on('session.opened', (e) => logger.debug(e, 'session opened'));
@@ -82,17 +65,21 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
  */
 export async function runServe(options: ServeOptions): Promise<void> {
   const logger = createJsonLogger(options.logLevel, writeErr);
-  const inspect = options.inspect ? await inspector(logger) : undefined;
-  const supervisor = createMcpServer({
+  const cliInspector = options.inspect ? createCliInspector() : undefined;
+  const debug = process.env[DEBUG_STATS_ENV] === '1' ? createDebugStats() : undefined;
+  const inspect = inspectorOf(cliInspector, debug);
+  const methods: MethodTable = { ...demoMethods, ...debug?.methods(() => supervisor) };
+  const supervisor: Supervisor = createMcpServer({
     ...SERVER_INFO,
     tools: demoTools,
-    methods: demoMethods,
-    openMethods: ['echo'],
+    methods,
+    openMethods: debug === undefined ? ['echo'] : ['echo', DEBUG_STATS_METHOD],
     limits: limitsOf(options),
     logger,
     ...(inspect === undefined ? {} : { inspect }),
   });
   logEvents(supervisor, logger);
+  debug?.watch(supervisor);
 
   let reported = false;
   const report = (): void => {
@@ -108,16 +95,20 @@ export async function runServe(options: ServeOptions): Promise<void> {
     setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   };
 
+  // Closed after the drain, in this order: the socket listener (WebSocket mode), metrics, dashboard, inspector.
   const listeners: ShutdownListener[] = [];
   const host = options.stdio ? '127.0.0.1' : options.host;
   if (options.metricsPort !== undefined) {
-    const side = await startHttpSide('metrics', '../observability/metrics.js', 'startMetricsServer', supervisor, host, options.metricsPort);
-    if (side !== undefined) listeners.push(side);
+    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort });
+    writeErr(`metrics ${metrics.url}\n`);
+    listeners.push(closesWith(() => metrics.close()));
   }
   if (options.dashboardPort !== undefined) {
-    const side = await startHttpSide('dashboard', '../observability/dashboard.js', 'startDashboard', supervisor, host, options.dashboardPort);
-    if (side !== undefined) listeners.push(side);
+    const dashboard = await startDashboard(supervisor, { host, port: options.dashboardPort });
+    writeErr(`dashboard ${dashboard.url}\n`);
+    listeners.push(closesWith(() => dashboard.close()));
   }
+  if (cliInspector !== undefined) listeners.push(closesWith(() => cliInspector.stop()));
 
   if (options.stdio) {
     const session = serveStdio(supervisor);

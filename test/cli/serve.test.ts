@@ -191,3 +191,31 @@ describe('session-supervisor serve --stdio', () => {
     expect(JSON.parse(stderr.at(-1)!)).toMatchObject({ sessions: 1, requests: 1, completed: 1 });
   });
 });
+
+describe('session-supervisor serve: observability flags', () => {
+  it('serves Prometheus metrics on --metrics-port and the dashboard on --dashboard-port, and closes both on SIGTERM', async () => {
+    const { server, url } = await listen(['--metrics-port', '0', '--dashboard-port', '0']);
+    const metricsUrl = (await server.line(/^metrics http:\/\//)).slice('metrics '.length);
+    const dashboardUrl = (await server.line(/^dashboard http:\/\//)).slice('dashboard '.length);
+    const c = await client(url);
+    c.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [] });
+    await c.response(1);
+    const metrics = await fetch(metricsUrl);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/\n?[a-z_]+ /);
+    const state = await fetch(new URL('/state', dashboardUrl));
+    expect(state.status).toBe(200);
+    expect(typeof (await state.json())).toBe('object');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 1, completed: 1 });
+    await expect(fetch(metricsUrl)).rejects.toThrow();
+  });
+
+  it('runs with --inspect and still ends with exit 0 and the counters as the last line', async () => {
+    const { server } = await listen(['--inspect']);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lastJson()).toMatchObject({ sessions: 0, requests: 0 });
+  });
+});
