@@ -74,13 +74,30 @@ export class ModelCheckError extends Error {
   }
 }
 
-/** The id of the slow request every path opens. */
+/**
+ * The id of the slow request every path opens (probes use `probe-N`).
+ *
+ * @example
+ * ```ts
+ * gate.release(session.id, SLOW_ID, 'result');
+ * ```
+ */
 export const SLOW_ID = 1;
 
 const tick = (n: number): Promise<void> =>
   new Promise((resolve) => (n < 20 ? setImmediate(resolve) : setTimeout(resolve, 2)));
 
-/** One running server + client + session, with the checks every path shares. */
+/**
+ * One running server + client + session for one path, with the checks every path shares. Used by
+ * `createSessionTestModel`; not part of the public entry.
+ *
+ * @example
+ * ```ts
+ * const h = new Harness('my path', 5000);
+ * await h.open(factory);
+ * await h.close();
+ * ```
+ */
 export class Harness {
   readonly clock = createTestClock();
   readonly gate = createTestGate();
