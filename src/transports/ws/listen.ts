@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SupervisorError } from '../../jsonrpc/errors.js';
 import type { Transport } from '../types.js';
-import { resolveTransportOptions, type WebSocketTransportOptions } from './options.js';
-import { createWebSocketTransport } from './transport.js';
+import { resolveTransportOptions, type ResolvedTransportOptions, type WebSocketTransportOptions } from './options.js';
+import { createResolvedWebSocketTransport } from './transport.js';
 
 /**
  * What the WebSocket server needs of a supervisor. A `Supervisor` from `createSupervisor()` is one;
@@ -88,7 +88,11 @@ export interface WebSocketListener {
  * ```
  */
 export function attachWebSocket<S>(supervisor: SessionHost<S>, socket: WebSocket, options: WebSocketTransportOptions = {}): S | undefined {
-  const transport = createWebSocketTransport(socket, options);
+  return attachResolved(supervisor, socket, resolveTransportOptions(options));
+}
+
+function attachResolved<S>(supervisor: SessionHost<S>, socket: WebSocket, config: ResolvedTransportOptions): S | undefined {
+  const transport = createResolvedWebSocketTransport(socket, config);
   if (!supervisor.accepting) {
     transport.close('going-away');
     return undefined;
@@ -145,8 +149,8 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
   if (typeof maxPayload !== 'number' || !Number.isFinite(maxPayload) || maxPayload < 1) {
     throw new SupervisorError('ERR_INVALID_OPTION', `maxPayload must be a finite number >= 1 (got ${String(maxPayload)})`);
   }
-  // Check the transport options now rather than on the first connection.
-  resolveTransportOptions(transportOptions);
+  // Resolve (and check) the transport options once, not per connection.
+  const config = resolveTransportOptions(transportOptions);
   const origins = allowedOrigins === undefined ? undefined : new Set(allowedOrigins);
   const wss = new WebSocketServer({
     noServer: true,
@@ -194,7 +198,7 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
     }
     socket.off('error', ignore);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      attachWebSocket(supervisor, ws, transportOptions);
+      attachResolved(supervisor, ws, config);
     });
   };
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -5,6 +5,7 @@ import {
   WS_CLOSE,
   closeCodeForError,
   resolveTransportOptions,
+  type ResolvedTransportOptions,
   type WebSocketTransportOptions,
 } from './options.js';
 
@@ -48,6 +49,247 @@ function toBuffer(data: RawData): Buffer {
 type Deferred = (sink: TransportSink) => void;
 
 /**
+ * The transport as a class: its state in fields, its getters on the prototype, and only the six
+ * callbacks `ws` and the timers need as per-connection closures (a few hundred bytes per socket).
+ */
+class WsTransport implements WebSocketTransport {
+  readonly kind = 'ws' as const;
+  private sink: TransportSink | undefined = undefined;
+  private pending: Deferred[] | undefined = undefined;
+  private reported = false;
+  private closeRequested = false;
+  private detached = false;
+  private high = false;
+  private peak = 0;
+  private dropped = 0;
+  private code: number | undefined = undefined;
+  private detail: string | undefined = undefined;
+  private awaitingPong = false;
+  private heartbeatTimer: unknown = undefined;
+  private closeTimer: unknown = undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly config: ResolvedTransportOptions,
+  ) {
+    // The 'error' listener first: an unhandled 'error' would kill the process.
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('message', this.onMessage);
+    socket.on('pong', this.onPong);
+    if (socket.readyState === WebSocket.CLOSED) this.onClose(1006);
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  get outputOpen(): boolean {
+    return !this.reported && !this.closeRequested && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get peakBufferedAmount(): number {
+    return this.peak;
+  }
+
+  get underPressure(): boolean {
+    return this.high;
+  }
+
+  get writesAfterClose(): number {
+    return this.dropped;
+  }
+
+  get closeCode(): number | undefined {
+    return this.code;
+  }
+
+  get closeDetail(): string | undefined {
+    return this.detail;
+  }
+
+  start(sink: TransportSink): void {
+    if (this.sink !== undefined) return;
+    this.sink = sink;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending !== undefined) for (const fn of pending) this.deliver(fn);
+    if (this.config.heartbeatMs > 0 && !this.reported) {
+      this.heartbeatTimer = this.config.timers.setTimeout(this.heartbeat, this.config.heartbeatMs);
+    }
+  }
+
+  send(frame: string): void {
+    if (!this.outputOpen) {
+      this.dropped += 1;
+      return;
+    }
+    const socket = this.socket;
+    socket.send(frame, this.onSent);
+    const buffered = socket.bufferedAmount;
+    if (buffered > this.peak) this.peak = buffered;
+    if (buffered > this.config.closeWaterMark) {
+      this.closeWith(WS_CLOSE.tryAgainLater, `overloaded: ${buffered} bytes buffered for a slow reader`);
+    } else if (!this.high && buffered > this.config.highWaterMark) {
+      this.high = true;
+      this.deliver((s) => s.onPressure?.('high'));
+    }
+  }
+
+  close(intent: CloseIntent): void {
+    this.closeWith(CLOSE_CODE_BY_INTENT[intent], `closed by server (${intent})`);
+  }
+
+  private deliver(fn: Deferred): void {
+    if (this.sink === undefined) {
+      (this.pending ??= []).push(fn);
+      return;
+    }
+    try {
+      fn(this.sink);
+    } catch {
+      // The sink must not throw; if it does, this connection cannot be trusted any more.
+      this.closeWith(WS_CLOSE.internalError, 'sink threw');
+    }
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer !== undefined) this.config.timers.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** The output is gone: tell the sink once. */
+  private reportClosed(detail: string): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.detail = detail;
+    this.stopHeartbeat();
+    this.deliver((s) => s.onClosed(detail));
+  }
+
+  /** Close the socket with `code` (unless it is closing already) and report the output gone. */
+  private closeWith(code: number, detail: string): void {
+    if (!this.closeRequested && !this.detached) {
+      this.closeRequested = true;
+      const socket = this.socket;
+      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+        this.code = code;
+        socket.close(code);
+        if (this.config.closeTimeoutMs > 0) {
+          this.closeTimer = this.config.timers.setTimeout(this.onCloseTimeout, this.config.closeTimeoutMs);
+        }
+      }
+    }
+    this.reportClosed(detail);
+  }
+
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.stopHeartbeat();
+    if (this.closeTimer !== undefined) this.config.timers.clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    const socket = this.socket;
+    socket.off('message', this.onMessage);
+    socket.off('pong', this.onPong);
+    socket.off('close', this.onClose);
+    socket.off('error', this.onError);
+  }
+
+  // ---- callbacks (bound once per connection) ---------------------------------------------------
+
+  private readonly heartbeat = (): void => {
+    this.heartbeatTimer = undefined;
+    const socket = this.socket;
+    if (this.reported || socket.readyState !== WebSocket.OPEN) return;
+    if (this.awaitingPong) {
+      socket.terminate();
+      this.reportClosed('heartbeat-timeout');
+      return;
+    }
+    this.awaitingPong = true;
+    socket.ping();
+    this.heartbeatTimer = this.config.timers.setTimeout(this.heartbeat, this.config.heartbeatMs);
+  };
+
+  private readonly onCloseTimeout = (): void => {
+    this.closeTimer = undefined;
+    this.socket.terminate();
+  };
+
+  private readonly onSent = (error?: Error | null): void => {
+    if (error) {
+      this.reportClosed(`send failed: ${error.message}`);
+      return;
+    }
+    if (this.high && !this.reported && this.socket.bufferedAmount <= this.config.lowWaterMark) {
+      this.high = false;
+      this.deliver((s) => s.onPressure?.('normal'));
+    }
+  };
+
+  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+    if (this.socket.readyState !== WebSocket.OPEN) {
+      // The peer's close frame or the socket's end came first: the output is gone; the session drops it.
+      this.reportClosed('peer closed while closing');
+    }
+    if (!isBinary) {
+      const text = toBuffer(data).toString('utf8');
+      this.deliver((s) => s.onFrame(text));
+      return;
+    }
+    if (this.config.binaryFrames === 'refuse') {
+      this.closeWith(WS_CLOSE.unsupportedData, 'binary frame refused');
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(toBuffer(data));
+    } catch {
+      this.deliver((s) => s.onMalformed('invalid-utf8'));
+      return;
+    }
+    this.deliver((s) => s.onFrame(text));
+  };
+
+  private readonly onPong = (): void => {
+    this.awaitingPong = false;
+  };
+
+  private readonly onError = (error: Error): void => {
+    const code = closeCodeForError(error);
+    const name = (error as { code?: unknown }).code;
+    this.closeWith(code, `ws-error ${code}${typeof name === 'string' ? ` ${name}` : ''}`);
+    // ws closes the socket itself on a protocol error, so this code is already on the wire.
+    if (this.code === undefined) this.code = code;
+  };
+
+  private readonly onClose = (code: number): void => {
+    this.detach();
+    if (this.code === undefined) this.code = code;
+    this.reportClosed(`peer closed ${code}`);
+  };
+}
+
+/**
+ * Like {@link createWebSocketTransport}, with options already resolved (shared by every connection
+ * of a listener).
+ *
+ * @example
+ * ```ts
+ * const config = resolveTransportOptions({ heartbeatMs: 10_000 });
+ * const transport = createResolvedWebSocketTransport(socket, config);
+ * ```
+ */
+export function createResolvedWebSocketTransport(socket: WebSocket, config: ResolvedTransportOptions): WebSocketTransport {
+  return new WsTransport(socket, config);
+}
+
+/**
  * Adapt one `ws` socket to the {@link Transport} interface.
  *
  * - Text frames → `onFrame`. Binary frames are decoded as UTF-8 (`binaryFrames: 'text'`, the default;
@@ -79,202 +321,5 @@ type Deferred = (sink: TransportSink) => void;
  * ```
  */
 export function createWebSocketTransport(socket: WebSocket, options: WebSocketTransportOptions = {}): WebSocketTransport {
-  const config = resolveTransportOptions(options);
-  const { timers } = config;
-  let sink: TransportSink | undefined;
-  const pending: Deferred[] = [];
-  let reported = false;
-  let closeRequested = false;
-  let detached = false;
-  let high = false;
-  let peak = 0;
-  let writesAfterClose = 0;
-  let closeCode: number | undefined;
-  let closeDetail: string | undefined;
-  let awaitingPong = false;
-  let heartbeatTimer: unknown;
-  let closeTimer: unknown;
-
-  const deliver = (fn: Deferred): void => {
-    if (sink === undefined) {
-      pending.push(fn);
-      return;
-    }
-    try {
-      fn(sink);
-    } catch {
-      // The sink must not throw; if it does, this connection cannot be trusted any more.
-      closeWith(WS_CLOSE.internalError, 'sink threw');
-    }
-  };
-
-  const stopHeartbeat = (): void => {
-    if (heartbeatTimer !== undefined) timers.clearTimeout(heartbeatTimer);
-    heartbeatTimer = undefined;
-  };
-
-  /** The output is gone: tell the sink once. */
-  const reportClosed = (detail: string): void => {
-    if (reported) return;
-    reported = true;
-    closeDetail = detail;
-    stopHeartbeat();
-    deliver((s) => s.onClosed(detail));
-  };
-
-  /** Close the socket with `code` (unless it is closing already) and report the output gone. */
-  function closeWith(code: number, detail: string): void {
-    if (!closeRequested && !detached) {
-      closeRequested = true;
-      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
-        closeCode = code;
-        socket.close(code);
-        if (config.closeTimeoutMs > 0) {
-          closeTimer = timers.setTimeout(() => {
-            closeTimer = undefined;
-            socket.terminate();
-          }, config.closeTimeoutMs);
-        }
-      }
-    }
-    reportClosed(detail);
-  }
-
-  const heartbeat = (): void => {
-    heartbeatTimer = undefined;
-    if (reported || socket.readyState !== WebSocket.OPEN) return;
-    if (awaitingPong) {
-      socket.terminate();
-      reportClosed('heartbeat-timeout');
-      return;
-    }
-    awaitingPong = true;
-    socket.ping();
-    heartbeatTimer = timers.setTimeout(heartbeat, config.heartbeatMs);
-  };
-
-  const onSent = (error?: Error | null): void => {
-    if (error) {
-      reportClosed(`send failed: ${error.message}`);
-      return;
-    }
-    if (high && !reported && socket.bufferedAmount <= config.lowWaterMark) {
-      high = false;
-      deliver((s) => s.onPressure?.('normal'));
-    }
-  };
-
-  const onMessage = (data: RawData, isBinary: boolean): void => {
-    if (socket.readyState !== WebSocket.OPEN) {
-      // The peer's close frame or the socket's end came first: the output is gone; the session drops it.
-      reportClosed(`peer closed ${socket.readyState === WebSocket.CLOSING ? 'while closing' : ''}`.trim());
-    }
-    if (!isBinary) {
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : toBuffer(data).toString('utf8');
-      deliver((s) => s.onFrame(text));
-      return;
-    }
-    if (config.binaryFrames === 'refuse') {
-      closeWith(WS_CLOSE.unsupportedData, 'binary frame refused');
-      return;
-    }
-    let text: string;
-    try {
-      text = utf8.decode(toBuffer(data));
-    } catch {
-      deliver((s) => s.onMalformed('invalid-utf8'));
-      return;
-    }
-    deliver((s) => s.onFrame(text));
-  };
-
-  const onPong = (): void => {
-    awaitingPong = false;
-  };
-
-  const onError = (error: Error): void => {
-    const code = closeCodeForError(error);
-    const name = (error as { code?: unknown }).code;
-    closeWith(code, `ws-error ${code}${typeof name === 'string' ? ` ${name}` : ''}`);
-    // ws closes the socket itself on a protocol error (so the code above is already on the wire).
-    if (closeCode === undefined) closeCode = code;
-  };
-
-  const onClose = (code: number): void => {
-    detach();
-    if (closeCode === undefined) closeCode = code;
-    reportClosed(`peer closed ${code}`);
-  };
-
-  function detach(): void {
-    if (detached) return;
-    detached = true;
-    stopHeartbeat();
-    if (closeTimer !== undefined) timers.clearTimeout(closeTimer);
-    closeTimer = undefined;
-    socket.off('message', onMessage);
-    socket.off('pong', onPong);
-    socket.off('close', onClose);
-    socket.off('error', onError);
-  }
-
-  // The 'error' listener first: an unhandled 'error' would kill the process.
-  socket.on('error', onError);
-  socket.on('close', onClose);
-  socket.on('message', onMessage);
-  socket.on('pong', onPong);
-  if (socket.readyState === WebSocket.CLOSED) onClose(1006);
-
-  const transport: WebSocketTransport = {
-    kind: 'ws',
-    get protocol() {
-      return socket.protocol;
-    },
-    get outputOpen() {
-      return !reported && !closeRequested && socket.readyState === WebSocket.OPEN;
-    },
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    get peakBufferedAmount() {
-      return peak;
-    },
-    get underPressure() {
-      return high;
-    },
-    get writesAfterClose() {
-      return writesAfterClose;
-    },
-    get closeCode() {
-      return closeCode;
-    },
-    get closeDetail() {
-      return closeDetail;
-    },
-    start(s) {
-      if (sink !== undefined) return;
-      sink = s;
-      for (const fn of pending.splice(0)) deliver(fn);
-      if (config.heartbeatMs > 0 && !reported) heartbeatTimer = timers.setTimeout(heartbeat, config.heartbeatMs);
-    },
-    send(frame) {
-      if (!transport.outputOpen) {
-        writesAfterClose += 1;
-        return;
-      }
-      socket.send(frame, onSent);
-      const buffered = socket.bufferedAmount;
-      if (buffered > peak) peak = buffered;
-      if (buffered > config.closeWaterMark) {
-        closeWith(WS_CLOSE.tryAgainLater, `overloaded: ${buffered} bytes buffered for a slow reader`);
-      } else if (!high && buffered > config.highWaterMark) {
-        high = true;
-        deliver((s) => s.onPressure?.('high'));
-      }
-    },
-    close(intent: CloseIntent) {
-      closeWith(CLOSE_CODE_BY_INTENT[intent], `closed by server (${intent})`);
-    },
-  };
-  return transport;
+  return new WsTransport(socket, resolveTransportOptions(options));
 }
