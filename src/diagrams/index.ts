@@ -71,7 +71,14 @@ export async function generateDiagramFiles(machines: readonly DiagramMachine[] =
   return files;
 }
 
-/** The README marker pair the generated section lives between. */
+/**
+ * The README marker pair the generated section lives between.
+ *
+ * @example
+ * ```ts
+ * readme.indexOf(README_SECTION.start); // where the generated diagrams section begins
+ * ```
+ */
 export const README_SECTION = { start: '<!-- section:diagrams -->', end: '<!-- /section:diagrams -->' } as const;
 
 /**

@@ -60,7 +60,7 @@ function boxWidth(state: DiagramState): number {
 function toElk(model: DiagramModel, direction: string): ElkNode {
   const parentOf = new Map<string, string>();
   const node = (state: DiagramState): ElkNode => {
-    const out: ElkNode = { id: state.id, width: boxWidth(state), height: headerHeight(state) + (state.children.length > 0 ? 0 : 4) };
+    const out: ElkNode = { id: state.id, width: boxWidth(state), height: Math.max(48, headerHeight(state) + 4) };
     if (state.children.length > 0) {
       const children: ElkNode[] = [];
       if (state.initial !== undefined) children.push({ id: `${state.id}::initial`, width: INITIAL, height: INITIAL });
