@@ -180,6 +180,25 @@ describe('WebSocket heartbeat', () => {
     expect(await client.response(1)).toMatchObject({ result: ['alive'] });
     expect(s.transports[0]?.outputOpen).toBe(true);
   });
+
+  it('keeps a peer whose pong sits unread while the server process was busy past the next ping', async () => {
+    const heartbeatMs = 40;
+    const s = await start({ server: { heartbeatMs } });
+    const client = await s.connect();
+    let pings = 0;
+    client.ws.on('ping', () => {
+      pings += 1;
+      if (pings !== 2) return;
+      // The pong is already written; block this process past the next heartbeat tick.
+      const until = performance.now() + heartbeatMs * 3;
+      while (performance.now() < until) {
+        // busy
+      }
+    });
+    await s.until(() => pings >= 4 || s.transports[0]?.outputOpen === false, 'two more pings after the busy spell');
+    expect(s.transports[0]?.outputOpen).toBe(true);
+    expect(s.transports[0]?.closeDetail).toBeUndefined();
+  });
 });
 
 describe('WebSocket backpressure', () => {

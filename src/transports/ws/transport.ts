@@ -207,13 +207,25 @@ class WsTransport implements WebSocketTransport {
     const socket = this.socket;
     if (this.reported || socket.readyState !== WebSocket.OPEN) return;
     if (this.awaitingPong) {
-      socket.terminate();
-      this.reportClosed('heartbeat-timeout');
+      // Decide one turn later: a pong already in the socket's buffer (say, after a long busy spell
+      // of this process) is read before the verdict.
+      this.heartbeatTimer = this.config.timers.setTimeout(this.verdict, 0);
       return;
     }
     this.awaitingPong = true;
     socket.ping();
     this.heartbeatTimer = this.config.timers.setTimeout(this.heartbeat, this.config.heartbeatMs);
+  };
+
+  private readonly verdict = (): void => {
+    this.heartbeatTimer = undefined;
+    if (this.reported || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.awaitingPong) {
+      this.heartbeat();
+      return;
+    }
+    this.socket.terminate();
+    this.reportClosed('heartbeat-timeout');
   };
 
   private readonly onCloseTimeout = (): void => {
