@@ -73,6 +73,20 @@ describe('createStdioTransport', () => {
     expect(seen).toEqual([{ inputEnded: true }]);
   });
 
+  it('reports streams that were already over when it starts', async () => {
+    const input = new PassThrough();
+    input.resume();
+    input.end();
+    await tick();
+    const output = new PassThrough();
+    output.destroy();
+    const transport = createStdioTransport({ input, output });
+    const { sink, seen } = recorder();
+    transport.start(sink);
+    expect(seen).toEqual([{ closed: 'output closed' }, { inputEnded: true }]);
+    expect(transport.outputOpen).toBe(false);
+  });
+
   it('writes one line per frame', () => {
     const output = new PassThrough();
     const transport = createStdioTransport({ input: new PassThrough(), output });
@@ -146,8 +160,12 @@ describe('createStdioTransport', () => {
     transport.close('normal');
     expect(seen).toEqual([{ closed: 'closed by server' }]);
     expect(transport.outputOpen).toBe(false);
-    expect(input.listenerCount('data')).toBe(0);
     expect(input.isPaused()).toBe(true);
+    // Invariant 5: nothing of the transport stays on the streams but one inert 'error' guard each.
+    for (const event of ['data', 'end', 'close']) expect(input.listenerCount(event)).toBe(0);
+    for (const event of ['drain', 'close']) expect(output.listenerCount(event)).toBe(0);
+    expect(input.listenerCount('error')).toBe(1);
+    expect(output.listenerCount('error')).toBe(1);
     input.write('{"ignored":true}\n');
     transport.send('{"after":true}');
     expect(String(output.read())).toBe('{"last":true}\n');

@@ -107,6 +107,7 @@ describe('stdio transport over real pipes', () => {
     expect(stats.completed).toBe(1);
     expect(stats.cancelled['transport-closed']).toBe(1);
     expect(stats.abandoned).toBe(0);
+    expect(stats.blockedSends).toBe(0);
     expectNothingLeft(closed);
     expect(await child.report('cancelled')).toMatchObject({ id: 2, reason: 'transport-closed' });
   });

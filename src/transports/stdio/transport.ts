@@ -136,6 +136,11 @@ class StdioTransportImpl implements StdioTransport {
     this.input.on('close', this.onInputClose);
     this.input.on('data', this.onData);
     this.input.resume();
+    // Streams that were over before the session started never emit 'end' or 'close' again.
+    const input = this.input as { readableEnded?: boolean; destroyed?: boolean };
+    const output = this.output as { writableEnded?: boolean; destroyed?: boolean };
+    if (output.writableEnded === true || output.destroyed === true) this.outputGone('output closed');
+    if (input.readableEnded === true || input.destroyed === true) this.inputEnded();
   }
 
   send(frame: string): void {
