@@ -41,6 +41,11 @@ export interface SessionTestServer {
   readonly slowParams?: unknown;
   /** The peer's cancel notification for a request id. Default: `$/cancelRequest { id }` (the JSON-RPC dialect). */
   readonly cancelNotification?: (requestId: RequestId) => unknown;
+  /**
+   * Messages the client sends first, in order (e.g. MCP `initialize` and `notifications/initialized`).
+   * Each request among them must be answered with a result before the next message goes out.
+   */
+  readonly handshake?: readonly unknown[];
   /** Open one client connection to the server. Default: an in-memory pair attached to `supervisor`. */
   readonly connect?: () => Promise<SessionTestClient> | SessionTestClient;
   /** Release whatever the factory started (a listening socket, …). Called after every path. */
@@ -130,10 +135,23 @@ export class Harness {
     const session = this.supervisor.sessions().find((s) => s.id === opened[0]);
     if (session === undefined) throw new ModelCheckError(`${this.where}: session ${String(opened[0])} closed at once`);
     this.session = session;
+    for (const message of this.server.handshake ?? []) await this.handshake(message);
     this.client.send({ jsonrpc: '2.0', id: SLOW_ID, method: this.server.slowMethod, params: this.server.slowParams });
     await this.eventually(`the slow method '${this.server.slowMethod}' waits on the gate`, () =>
       this.gate.isHeld(this.session.id, SLOW_ID) ? undefined : `not held; the client got ${JSON.stringify(this.client.received)}`,
     );
+  }
+
+  private async handshake(message: unknown): Promise<void> {
+    this.client.send(message);
+    const id = typeof message === 'object' && message !== null && 'method' in message ? (message as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' && typeof id !== 'number') return;
+    if (id === SLOW_ID) throw new ModelCheckError(`${this.where}: handshake request id ${SLOW_ID} is the slow request's id; use another`);
+    await this.eventually(`the handshake request ${JSON.stringify(id)} answered with a result`, () => {
+      const answer = this.responsesFor(id)[0];
+      if (answer === undefined) return 'no answer yet';
+      return 'result' in answer ? undefined : `answered ${JSON.stringify(answer)}`;
+    });
   }
 
   /** Poll `check` (returns a problem, or `undefined` when satisfied) until it passes or the hang guard fires. */
