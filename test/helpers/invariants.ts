@@ -158,6 +158,7 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
   const peers: TrackedPeer[] = [];
   const calls: HandlerCall[] = [];
   const logs: Array<{ level: keyof Logger; obj: object; msg: string | undefined }> = [];
+  const events = { result: 0, error: 0, abandoned: 0, cancelled: 0 };
   let supervisor: Supervisor | undefined;
   let root: AnyActorRef | undefined;
   let wrapped = false;
@@ -230,6 +231,9 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
     },
     watch(s) {
       supervisor = s;
+      s.on('request.completed', (e) => (events[e.outcome] += 1));
+      s.on('request.cancelled', () => (events.cancelled += 1));
+      s.on('handler.abandoned', () => (events.abandoned += 1));
       s.on('session.closed', (info) => {
         const t = now();
         if (t !== undefined) closedAt.set(info.sessionId, t);
@@ -306,6 +310,12 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
         if (s.inFlight !== 0 || s.cancelling !== 0) out.push(`inv2: ${s.inFlight} in flight and ${s.cancelling} cancelling after close`);
         if (handlers.length !== s.requests) out.push(`inv2: ${handlers.length} handler actors for ${s.requests} requests`);
         if (wrapped && calls.length !== s.requests) out.push(`inv2: ${calls.length} handler calls for ${s.requests} requests`);
+        // The same figures, counted from the supervisor's events.
+        if (events.result !== s.completed || events.error !== s.failed) {
+          out.push(`inv2: request.completed events (${events.result} result, ${events.error} error) ≠ stats (${s.completed}, ${s.failed})`);
+        }
+        if (events.cancelled !== cancelled) out.push(`inv2: ${events.cancelled} request.cancelled events ≠ cancelled ${cancelled}`);
+        if (events.abandoned !== s.abandoned) out.push(`inv2: ${events.abandoned} handler.abandoned events ≠ abandoned ${s.abandoned}`);
         const outcomes = checker.handlerOutcomes();
         if (outcomes.result !== s.completed) out.push(`inv2: ${outcomes.result} result outcomes ≠ completed ${s.completed}`);
         if (outcomes.error !== s.failed) out.push(`inv2: ${outcomes.error} error outcomes ≠ failed ${s.failed}`);
