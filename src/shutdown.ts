@@ -118,8 +118,16 @@ export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptio
   let reported = false;
 
   const exit = (code: number, hard: boolean): void => {
-    if (options.exit !== undefined) options.exit(code);
-    else defaultExit(code, hard);
+    if (options.exit === undefined) {
+      defaultExit(code, hard);
+      return;
+    }
+    try {
+      options.exit(code);
+    } catch {
+      // A throwing exit callback must not turn the signal handler into a crash.
+      process.exitCode = code;
+    }
   };
 
   const stopAccepting = (): void => {

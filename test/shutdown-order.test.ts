@@ -147,6 +147,29 @@ describe('shutdownOnSignals', () => {
     expect(supervisor.state).toBe('stopped');
   });
 
+  it('keeps the exit code when the exit callback throws', async () => {
+    const supervisor = createSupervisor({ methods: {} });
+    const before = process.exitCode;
+    const called = deferred();
+    disposers.push(
+      shutdownOnSignals(supervisor, {
+        signals: [SIGNAL],
+        exit: (code) => {
+          called.resolve(code);
+          throw new Error('exit threw');
+        },
+      }),
+    );
+    try {
+      await signal();
+      expect(await called.promise).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(process.exitCode).toBe(0);
+    } finally {
+      process.exitCode = before;
+    }
+  });
+
   it('returns a function that removes its signal handlers', () => {
     const before = process.listenerCount('SIGTERM') + process.listenerCount('SIGINT');
     const supervisor = createSupervisor({ methods: {} });
