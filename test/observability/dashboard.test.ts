@@ -97,6 +97,20 @@ describe('dashboard (HTTP)', () => {
     expect(view.sessions).toHaveLength(20);
     expect(view.sessions[0]).toMatchObject({ id: 's6', state: 'closed', closeReason: 'transport-closed' });
   });
+
+  it('lists at most 100 sessions, open ones first, and counts the rest', async () => {
+    const server = slowServer();
+    supervisor = server.supervisor;
+    dashboard = await startDashboard(supervisor);
+    const gone = createMemoryTransportPair();
+    supervisor.attach(gone.transport);
+    gone.peer.vanish();
+    for (let i = 0; i < 120; i++) supervisor.attach(createMemoryTransportPair().transport);
+    const view = (await (await fetch(new URL('state', dashboard.url))).json()) as DashboardView;
+    expect(view.sessions).toHaveLength(100);
+    expect(view.sessions.every((s) => s.state === 'connected')).toBe(true);
+    expect(view.hiddenSessions).toBe(21);
+  });
 });
 
 describe('dashboard (browser)', () => {
@@ -197,6 +211,15 @@ describe('dashboard (browser)', () => {
       const png = readFileSync(file);
       expect(png.length).toBeGreaterThan(1000);
       expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // Ids and method names come from clients: the page shows them as text, never as markup.
+      const hostile = '<img src=x onerror="window.__injected=1">';
+      a.send({ jsonrpc: '2.0', id: hostile, method: 'resources/read' });
+      await page.locator('[data-session="s1"] .handler', { hasText: hostile }).waitFor();
+      expect(await page.evaluate(() => (window as unknown as { __injected?: number }).__injected)).toBeUndefined();
+      expect(await page.locator('[data-session="s1"] img').count()).toBe(0);
+      server.gate.release('s1', hostile, 'result');
+      await page.locator('[data-session="s1"] .handler[data-state="done"]', { hasText: hostile }).waitFor();
+
       expect(consoleErrors).toEqual([]);
       server.gate.releaseAll('result');
       await page.close();

@@ -87,6 +87,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
         lifecycle,
         items.length ? el('ul', { class: 'handlers' }, ...items) : el('p', { class: 'empty' }, 'no requests'));
     });
+    if (view.hiddenSessions > 0) cards.push(el('p', { class: 'empty' }, '+ ' + view.hiddenSessions + ' more sessions'));
     const main = document.getElementById('sessions');
     if (cards.length) main.replaceChildren(...cards); else main.replaceChildren(el('p', { class: 'empty' }, 'No sessions yet.'));
     document.getElementById('link').textContent = 'live · ' + new Date(view.at).toLocaleTimeString();

@@ -49,6 +49,8 @@ export interface DashboardView {
   supervisor: { state: string };
   stats: SupervisorStats;
   sessions: SessionView[];
+  /** Sessions left out of `sessions` to keep the view small. */
+  hiddenSessions: number;
   at: number;
 }
 
@@ -76,6 +78,8 @@ export interface TrackerLimits {
   settledHandlers: number;
   /** Live handlers listed per session (the rest are counted). */
   liveHandlers: number;
+  /** Sessions listed (open ones first; the rest are counted). */
+  sessions: number;
 }
 
 /**
@@ -97,7 +101,7 @@ export class DashboardTracker {
   constructor(
     private readonly supervisor: Supervisor,
     private readonly onChange: () => void,
-    private readonly limits: TrackerLimits = { closedSessions: 20, settledHandlers: 20, liveHandlers: 200 },
+    private readonly limits: TrackerLimits = { closedSessions: 20, settledHandlers: 20, liveHandlers: 100, sessions: 100 },
   ) {
     for (const session of supervisor.sessions()) {
       this.entry(session.id, session.transportKind).state = session.state;
@@ -171,7 +175,10 @@ export class DashboardTracker {
   /** The current view (plain JSON). */
   view(): DashboardView {
     const sessions: SessionView[] = [];
-    for (const entry of this.sessions.values()) {
+    const open = [...this.sessions.values()].filter((e) => e.state !== 'closed');
+    const closed = [...this.sessions.values()].filter((e) => e.state === 'closed');
+    const listed = [...open, ...closed].slice(0, this.limits.sessions);
+    for (const entry of listed) {
       const live = [...entry.live.values()];
       const shown = live.slice(0, this.limits.liveHandlers);
       sessions.push({
@@ -183,7 +190,13 @@ export class DashboardTracker {
         hiddenHandlers: live.length - shown.length,
       });
     }
-    return { supervisor: { state: this.supervisor.state }, stats: this.supervisor.stats(), sessions, at: Date.now() };
+    return {
+      supervisor: { state: this.supervisor.state },
+      stats: this.supervisor.stats(),
+      sessions,
+      hiddenSessions: this.sessions.size - listed.length,
+      at: Date.now(),
+    };
   }
 
   stop(): void {
