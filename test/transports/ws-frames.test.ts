@@ -239,6 +239,30 @@ describe('WebSocket backpressure', () => {
     expect(expectedInvariantBreaks(s)).toEqual([]);
   });
 
+  it('terminates an overloaded reader that never completes the close handshake after closeTimeoutMs', async () => {
+    const s = await start({ server: { highWaterMark: 64 * 1024, closeWaterMark: 256 * 1024, closeTimeoutMs: 50 } });
+    const client = await s.connect();
+    client.socket.pause();
+    let sent = 0;
+    for (let round = 0; round < 400 && s.transports[0]?.closeCode === undefined; round += 1) {
+      for (let i = 0; i < 50; i += 1) client.request(++sent, 'big', { bytes: 32 * 1024 });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(s.transports[0]?.closeCode).toBe(1013);
+    // The client still reads nothing; the server lets go of the socket (and its buffer) by itself.
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) => s.listener.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    let open = await connections();
+    for (let turn = 0; turn < 2_000 && open > 0; turn += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      open = await connections();
+    }
+    expect(open).toBe(0);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN); // it never saw the close frame: nothing was read
+    client.socket.resume();
+    await client.closed;
+  });
+
   it('admits requests again once a slow reader catches up', async () => {
     const s = await start({ server: { highWaterMark: 16 * 1024, closeWaterMark: 64 * 1024 * 1024 } });
     const client = await s.connect();
