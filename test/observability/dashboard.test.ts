@@ -98,6 +98,12 @@ describe('dashboard (HTTP)', () => {
     expect(view.sessions[0]).toMatchObject({ id: 's6', state: 'closed', closeReason: 'transport-closed' });
   });
 
+  it('refuses an interval that is not a finite number >= 0', async () => {
+    supervisor = createSupervisor({ methods: {} });
+    await expect(startDashboard(supervisor, { intervalMs: -1 })).rejects.toThrow(RangeError);
+    await expect(startDashboard(supervisor, { intervalMs: Number.NaN })).rejects.toThrow(RangeError);
+  });
+
   it('lists at most 100 sessions, open ones first, and counts the rest', async () => {
     const server = slowServer();
     supervisor = server.supervisor;

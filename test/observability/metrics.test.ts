@@ -157,6 +157,22 @@ describe('metrics endpoint', () => {
     await expect(startMetricsServer(supervisor, { port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
+  it('refuses latency buckets that are not finite numbers above 0', async () => {
+    supervisor = createSupervisor({ methods: {} });
+    await expect(startMetricsServer(supervisor, { buckets: [0.1, 0] })).rejects.toThrow(RangeError);
+    await expect(startMetricsServer(supervisor, { buckets: [Infinity] })).rejects.toThrow(RangeError);
+    await expect(startMetricsServer(supervisor, { buckets: [Number.NaN] })).rejects.toThrow(RangeError);
+  });
+
+  it('answers HEAD with the headers only', async () => {
+    supervisor = createSupervisor({ methods: {} });
+    metrics = await startMetricsServer(supervisor);
+    const head = await fetch(metrics.url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await head.text()).toBe('');
+  });
+
   it('stops recording and listening once closed', async () => {
     supervisor = createSupervisor({ methods: {} });
     const server = await startMetricsServer(supervisor);
