@@ -134,3 +134,22 @@ describe('stdin EOF on the stdio server', () => {
     expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 2, completed: 2, blockedSends: 0 });
   });
 });
+
+describe('ping from the server to the official SDK client', () => {
+  it('gets the SDK client to answer a server ping over a real WebSocket', async () => {
+    const { createMcpServer, pingClient } = await import('../../src/mcp/index.js');
+    const { listenWebSocket } = await import('../../src/transports/ws.js');
+    const server = createMcpServer({ name: 'pinger', version: '1.0.0', tools: [] });
+    const listener = await listenWebSocket(server, { host: '127.0.0.1', port: 0 });
+    try {
+      const { client } = await connect(new WebSocketClientTransport(new URL(listener.url)));
+      expect(client.getServerVersion()).toEqual({ name: 'pinger', version: '1.0.0' });
+      const [session] = server.sessions();
+      await expect(pingClient(session!, { timeoutMs: 10_000 })).resolves.toBeUndefined();
+      await client.close();
+    } finally {
+      await server.drain();
+      await listener.close();
+    }
+  });
+});
