@@ -49,7 +49,9 @@ export class GateReleasedError extends Error {
  */
 export interface TestGate {
   /** Wait until the test releases this request (resolves for `result`, rejects for `error`). */
-  hold(ctx: Pick<RequestContext, 'requestId' | 'session'>): Promise<void>;
+  hold(ctx: Pick<RequestContext, 'requestId' | 'session'> & { readonly signal?: AbortSignal }): Promise<void>;
+  /** The signal of a request that was held (also after its release), if its context had one. */
+  signalOf(sessionId: string, requestId: RequestId): AbortSignal | undefined;
   /** Release one held request; `false` if it is not held. */
   release(sessionId: string, requestId: RequestId, outcome: GateOutcome): boolean;
   /** Release every held request. Returns how many were released. */
@@ -73,6 +75,7 @@ const keyOf = (sessionId: string, requestId: RequestId): string => `${sessionId}
  */
 export function createTestGate(): TestGate {
   const held = new Map<string, { resolve(): void; reject(error: Error): void; requestId: RequestId }>();
+  const signals = new Map<string, AbortSignal>();
   const settle = (key: string, outcome: GateOutcome): boolean => {
     const entry = held.get(key);
     if (entry === undefined) return false;
@@ -84,6 +87,7 @@ export function createTestGate(): TestGate {
   return {
     hold(ctx) {
       const key = keyOf(ctx.session.id, ctx.requestId);
+      if (ctx.signal !== undefined) signals.set(key, ctx.signal);
       return new Promise<void>((resolve, reject) => {
         held.set(key, { resolve, reject, requestId: ctx.requestId });
       });
@@ -95,6 +99,7 @@ export function createTestGate(): TestGate {
       return count;
     },
     isHeld: (sessionId, requestId) => held.has(keyOf(sessionId, requestId)),
+    signalOf: (sessionId, requestId) => signals.get(keyOf(sessionId, requestId)),
     get size() {
       return held.size;
     },

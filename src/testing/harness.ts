@@ -170,6 +170,15 @@ export class Harness {
     return this.watcher.handler(this.session.actor, SLOW_ID);
   }
 
+  /** Invariant 2, second half: the slow request's signal is aborted exactly when it was cancelled. */
+  checkSignal(cancelled: boolean): void {
+    const signal = this.gate.signalOf(this.session.id, SLOW_ID);
+    if (signal === undefined) throw new ModelCheckError(`${this.where}: the slow method did not pass its context (with its signal) to gate.hold`);
+    if (signal.aborted !== cancelled) {
+      throw new ModelCheckError(`${this.where}: invariant 2 broken: the signal is ${signal.aborted ? '' : 'not '}aborted but the request was ${cancelled ? '' : 'not '}cancelled`);
+    }
+  }
+
   responsesFor(id: RequestId): Array<Record<string, unknown>> {
     return this.client.received.filter(
       (m): m is Record<string, unknown> => typeof m === 'object' && m !== null && (m as { id?: unknown }).id === id,

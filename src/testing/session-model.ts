@@ -201,6 +201,7 @@ async function expectConnection(h: Harness, value: string, context: ConnectionCo
       });
     }
   }
+  h.checkSignal(h.handler()?.context.reason != null);
 }
 
 async function expectHandler(h: Harness, value: string, context: HandlerContext, event: HandlerEvent): Promise<void> {
@@ -212,6 +213,7 @@ async function expectHandler(h: Harness, value: string, context: HandlerContext,
     }
     return undefined;
   });
+  h.checkSignal(context.reason !== null);
   const stats = h.supervisor.stats();
   const expected = { inFlight: value === 'running' ? 1 : 0, cancelling: value === 'cancelling' ? 1 : 0 };
   if (stats.inFlight !== expected.inFlight || stats.cancelling !== expected.cancelling) {
@@ -255,7 +257,9 @@ async function handlerStep(h: Harness, event: HandlerEvent): Promise<void> {
  * or actor is left.
  *
  * The factory's contract: build the supervisor on the given `clock`; let `slowMethod` wait on the
- * given `gate` (`await gate.hold(ctx)`), let the gate's rejection propagate, and return a value.
+ * given `gate` with its own context (`await gate.hold(ctx)`: the model also checks that `ctx.signal`
+ * is aborted exactly when the request is cancelled), let the gate's rejection propagate, and return
+ * a value.
  *
  * @example
  * ```ts

@@ -120,6 +120,24 @@ describe('createSessionTestModel', () => {
     expect(String(failure)).toMatch(/request probe-1 refused while draining; no answer yet/);
   });
 
+  it('fails a path when the handler sees a signal that is not aborted on cancel (invariant 2)', async () => {
+    const detached: SessionServerFactory = ({ clock, gate }) => ({
+      supervisor: createSupervisor({
+        clock,
+        methods: {
+          slow: async (_params: unknown, ctx: RequestContext) => {
+            await gate.hold({ requestId: ctx.requestId, session: ctx.session, signal: new AbortController().signal });
+            return 'ok';
+          },
+        },
+      }),
+      slowMethod: 'slow',
+    });
+    const path = createSessionTestModel(detached).handlerPaths.find((p) => p.events.join() === 'handler.cancel(shutdown),handler.resolve');
+    const failure = await path!.run().then(() => undefined, (error: unknown) => error);
+    expect(String(failure)).toMatch(/invariant 2 broken: the signal is not aborted but the request was cancelled/);
+  });
+
   it('explains that request-timeout needs a request timeout on the server', async () => {
     const path = createSessionTestModel(goodServer(), { cancelReasons: ['request-timeout'] }).handlerPaths.find((p) =>
       p.events.includes('handler.cancel(request-timeout)'),
