@@ -8,8 +8,20 @@ import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, vi } from 'vitest';
 import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 import type { RequestId } from '../../machines/handler.js';
+import { jsonRpcDialect, type Dialect } from '../../src/runtime/dialect.js';
 import { controlledMethod, flush } from '../helpers/deferred.js';
 import { createCheckedSupervisor } from '../helpers/invariants.js';
+
+/** Plain JSON-RPC; MCP-like (no answer after a client cancel); JSON-RPC with batches. */
+const DIALECTS: Record<string, Dialect> = {
+  jsonrpc: jsonRpcDialect,
+  quiet: {
+    ...jsonRpcDialect,
+    name: 'quiet',
+    responseOnCancel: (reason) => (reason === 'client' ? undefined : jsonRpcDialect.responseOnCancel(reason)),
+  },
+  batching: { ...jsonRpcDialect, name: 'batching', batches: true },
+};
 
 const LIMITS = { maxInFlight: 3, requestTimeoutMs: 500, drainTimeoutMs: 300, cancelGraceMs: 100 };
 
@@ -17,6 +29,7 @@ type Command =
   | { kind: 'request'; session: number; id: RequestId; method: string }
   | { kind: 'cancel'; session: number; id: RequestId }
   | { kind: 'garbage'; session: number; frame: string }
+  | { kind: 'batch'; session: number; items: Array<{ id: RequestId; method: string }> }
   | { kind: 'settle'; pick: number; ok: boolean }
   | { kind: 'advance'; ms: number }
   | { kind: 'endInput'; session: number }
@@ -30,6 +43,14 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('request' as const), session, id, method: fc.constantFrom('echo', 'slow', 'obedient', 'boom', 'nope') }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), session, id }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), session, frame: fc.oneof(fc.string(), fc.json()) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('batch' as const),
+      session,
+      items: fc.array(fc.record({ id, method: fc.constantFrom('echo', 'slow', 'boom', 'nope') }), { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('settle' as const), pick: fc.nat(), ok: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(0, 50, 100, 300, 500) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('endInput' as const), session }) },
@@ -53,13 +74,14 @@ describe('invariants under random interleavings', () => {
     vi.restoreAllMocks();
   });
 
-  test.prop([fc.array(command, { maxLength: 30 })], { numRuns: 120 })(
-    'hold after every step and after the close',
-    async (commands) => {
+  test.prop([fc.constantFrom(...Object.keys(DIALECTS)), fc.array(command, { maxLength: 30 })], { numRuns: 150 })(
+    'hold after every step and after the close, in every dialect',
+    async (dialectName, commands) => {
       const slow = controlledMethod();
       const obedient = controlledMethod({ obeySignal: true });
       const h = createCheckedSupervisor({
         limits: LIMITS,
+        dialect: DIALECTS[dialectName]!,
         methods: {
           echo: (p) => p ?? null,
           slow: slow.handler,
@@ -77,6 +99,9 @@ describe('invariants under random interleavings', () => {
             break;
           case 'cancel':
             runs[c.session]!.peer.send({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id: c.id } });
+            break;
+          case 'batch':
+            runs[c.session]!.peer.send(c.items.map((item) => ({ jsonrpc: '2.0', id: item.id, method: item.method })));
             break;
           case 'garbage':
             runs[c.session]!.peer.send(c.frame);
