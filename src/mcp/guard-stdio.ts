@@ -1,4 +1,12 @@
-/** The streams of a stdio transport, as the guard watches them. */
+/**
+ * The streams of a stdio transport, as the guard watches them: `input` ending is a half-close,
+ * `output` failing (EPIPE) or closing means the output is gone.
+ *
+ * @example
+ * ```ts
+ * guardTransport(transport, { stdio: { input: process.stdin, output: process.stdout } });
+ * ```
+ */
 export interface StdioStreams {
   readonly input: NodeJS.ReadableStream;
   readonly output: NodeJS.WritableStream;

@@ -133,7 +133,16 @@ class ToolCallContext implements ToolContext {
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** Turn what `run` returned into a tool result. */
+/**
+ * Turn what a tool's `run` returned into a tool result: a string becomes text content, a
+ * {@link ToolResult} goes as it is, any other value becomes its JSON text.
+ *
+ * @example
+ * ```ts
+ * toToolResult('hi'); // { content: [{ type: 'text', text: 'hi' }] }
+ * toToolResult({ a: 1 }); // { content: [{ type: 'text', text: '{"a":1}' }] }
+ * ```
+ */
 export function toToolResult(value: unknown): ToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
   if (typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content)) {

@@ -71,6 +71,12 @@ describe('session-supervisor serve: flags', () => {
     expect(unknown.stderr).toContain("unknown option '--bogus'");
   });
 
+  it('dispatches diagrams to its own command', () => {
+    const result = cli('diagrams', '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: session-supervisor diagrams/);
+  });
+
   it('refuses an unknown command with exit 2', () => {
     const result = cli('launch');
     expect(result.status).toBe(2);
