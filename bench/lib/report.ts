@@ -8,7 +8,15 @@ export interface Report {
   mode?: 'quick' | 'full';
   durationMs?: number;
   results: LoadResult[];
-  inflight10k?: { count: number; spawnMs: number; cancelMs: number; coldSpawnMs: number; coldCancelMs: number };
+  inflight10k?: {
+    count: number;
+    spawnMs: number;
+    cancelMs: number;
+    spawnCpuMs: number;
+    cancelCpuMs: number;
+    coldSpawnMs: number;
+    coldCancelMs: number;
+  };
   idleSessions?: IdleSessionsResult;
   churn?: ChurnResult;
   figures?: Figure[];
@@ -38,8 +46,8 @@ export function evaluate(report: Report): Figure[] {
   const atLeast = (figure: string, target: number, value: number | null, cpuValue?: number | null): void => {
     figures.push({ figure, target: `>= ${target}`, value, met: value === null ? null : value >= target, ...(cpuValue === undefined ? {} : { cpuValue }) });
   };
-  const atMost = (figure: string, target: number, value: number | null, unit: string): void => {
-    figures.push({ figure, target: `<= ${target} ${unit}`, value, met: value === null ? null : value <= target });
+  const atMost = (figure: string, target: number, value: number | null, unit: string, cpuValue?: number): void => {
+    figures.push({ figure, target: `<= ${target} ${unit}`, value, met: value === null ? null : value <= target, ...(cpuValue === undefined ? {} : { cpuValue }) });
   };
   const rawWs = row(report, 'raw-ws', 100, 32);
   const supWs = row(report, 'supervised-ws', 100, 32);
@@ -57,8 +65,8 @@ export function evaluate(report: Report): Figure[] {
   const sdkStdio = row(report, 'mcp-sdk-stdio', 1, 32);
   atLeast('supervised-stdio / raw-stdio req/s at 1x32', 0.8, ratio(supStdio?.opsPerSec, rawStdio?.opsPerSec), ratio(rawStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
   atLeast('supervised-stdio / mcp-sdk-stdio req/s at 1x32', 2, ratio(supStdio?.opsPerSec, sdkStdio?.opsPerSec), ratio(sdkStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
-  atMost('inflight-10k spawn', 100, report.inflight10k?.spawnMs ?? null, 'ms');
-  atMost('inflight-10k cancel-all', 50, report.inflight10k?.cancelMs ?? null, 'ms');
+  atMost('inflight-10k spawn', 100, report.inflight10k?.spawnMs ?? null, 'ms', report.inflight10k?.spawnCpuMs);
+  atMost('inflight-10k cancel-all', 50, report.inflight10k?.cancelMs ?? null, 'ms', report.inflight10k?.cancelCpuMs);
   atMost('idle-sessions bytes per session above raw ws', 8192, report.idleSessions?.aboveRawBytes ?? null, 'B');
   atMost('idle-sessions close-all 10k', 1000, report.idleSessions?.closeAllMs ?? null, 'ms');
   atMost('churn heap growth', 5, report.churn?.heapGrowthPct ?? null, '%');
@@ -82,7 +90,7 @@ export function renderTable(report: Report): string {
   }
   if (report.inflight10k !== undefined) {
     const i = report.inflight10k;
-    lines.push('', `inflight-10k: spawn ${i.spawnMs} ms, cancel-all ${i.cancelMs} ms (cold: ${i.coldSpawnMs} / ${i.coldCancelMs} ms)`);
+    lines.push('', `inflight-10k: spawn ${i.spawnMs} ms (cpu ${i.spawnCpuMs}), cancel-all ${i.cancelMs} ms (cpu ${i.cancelCpuMs}); cold: ${i.coldSpawnMs} / ${i.coldCancelMs} ms`);
   }
   if (report.idleSessions !== undefined) {
     const s = report.idleSessions;

@@ -79,6 +79,8 @@ export function decodeValue(value: unknown, options?: DecodeOptions): Decoded {
   const record = value as Record<string, unknown>;
   if ('method' in record) {
     if ('id' in record) {
+      const fast = plainRequest(record);
+      if (fast !== undefined) return { kind: 'request', message: fast };
       const parsed = JsonRpcRequestSchema.safeParse(value);
       return parsed.success ? { kind: 'request', message: parsed.data } : invalid(summarizeIssues(parsed.error));
     }
@@ -94,6 +96,25 @@ export function decodeValue(value: unknown, options?: DecodeOptions): Decoded {
     return parsed.success ? { kind: 'response', message: parsed.data } : invalid(summarizeIssues(parsed.error));
   }
   return invalid('Not a JSON-RPC 2.0 message');
+}
+
+/**
+ * The common request, checked by hand: `jsonrpc` "2.0", a string or finite-number `id`, a string
+ * `method`, and `params` absent, an array or a plain object. The result is what
+ * `JsonRpcRequestSchema` would give (known keys only, in schema order). Anything else returns
+ * `undefined` and goes through the schema, which also words the error.
+ */
+function plainRequest(record: Record<string, unknown>): JsonRpcRequest | undefined {
+  const { jsonrpc, id, method, params } = record;
+  if (jsonrpc !== '2.0' || typeof method !== 'string') return undefined;
+  if (typeof id !== 'string' && (typeof id !== 'number' || !Number.isFinite(id))) return undefined;
+  if (params === undefined) {
+    return 'params' in record ? undefined : { jsonrpc: '2.0', id, method };
+  }
+  if (typeof params !== 'object' || params === null) return undefined;
+  if (Array.isArray(params)) return { jsonrpc: '2.0', id, method, params: [...(params as unknown[])] };
+  if (Object.getPrototypeOf(params) !== Object.prototype || Object.hasOwn(params, '__proto__')) return undefined;
+  return { jsonrpc: '2.0', id, method, params: { ...(params as Record<string, unknown>) } };
 }
 
 function invalid(detail: string): Decoded {
@@ -127,7 +148,8 @@ export function summarizeIssues(error: z.ZodError): string {
  */
 export function encodeResult(id: RequestId, result: unknown): string {
   const body = result === undefined ? 'null' : JSON.stringify(result);
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${body ?? 'null'}}`;
+  const wireId = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : JSON.stringify(id);
+  return `{"jsonrpc":"2.0","id":${wireId},"result":${body ?? 'null'}}`;
 }
 
 /**
