@@ -84,6 +84,19 @@ describe('MCP initialize', () => {
     ]);
   });
 
+  it('answers instructions when the server has them, and a JSON-RPC batch with -32600', async () => {
+    const server = makeServer({ instructions: 'Use echo.' });
+    const { transport, peer } = createMemoryTransportPair();
+    server.attach(transport);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+    peer.send([{ jsonrpc: '2.0', id: 2, method: 'ping' }]);
+    await flush();
+    expect(peer.received).toMatchObject([
+      { id: 1, result: { instructions: 'Use echo.' } },
+      { id: null, error: { code: ErrorCode.InvalidRequest } },
+    ]);
+  });
+
   it('refuses a second initialize with -32600', async () => {
     const { peer } = await connectInitialized(makeServer());
     peer.send({ jsonrpc: '2.0', id: 2, method: 'initialize', params: { protocolVersion: LATEST_MCP_PROTOCOL_VERSION } });
