@@ -93,6 +93,12 @@ type Message = { id?: RequestId | null; method?: string; params?: unknown; resul
 
 const CANCEL = mcpDialect.cancelNotification!;
 
+/**
+ * Cancelled ids remembered to block their late answers. The SDK sends none for a request it
+ * aborted, so entries are rarely consumed; the bound keeps a long session's memory flat.
+ */
+const MAX_CANCELLED_IDS = 4096;
+
 const isResponse = (m: Message): boolean => m.method === undefined && ('result' in m || 'error' in m);
 const isRequest = (m: Message): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
 
@@ -271,13 +277,15 @@ class Guard implements GuardedTransport {
         return;
       }
       this.counts.requests += 1;
+      // A fresh request under an id cancelled earlier: its answer is this request's again.
+      this.cancelledIds.delete(id);
       this.inFlight.set(id, message.method as string);
     } else if (message.method === CANCEL.method) {
       const id = CANCEL.requestId(message.params);
       const method = id === undefined ? undefined : this.inFlight.get(id);
       if (id !== undefined && method !== undefined && mcpDialect.cancellable?.(method) !== false) {
         this.inFlight.delete(id);
-        this.cancelledIds.add(id);
+        this.rememberCancelled(id);
         this.counts.cancelled.client += 1;
         this.onmessage?.(message, extra);
         this.checkIdle();
@@ -293,7 +301,7 @@ class Guard implements GuardedTransport {
     const answer = mcpDialect.responseOnCancel(reason);
     for (const [id] of [...this.inFlight]) {
       this.inFlight.delete(id);
-      this.cancelledIds.add(id);
+      this.rememberCancelled(id);
       this.counts.cancelled[reason] += 1;
       if (answer !== undefined && this.maySend && this.outputOpen) this.reply(id, answer);
       // Delivered to the SDK like a client's cancel, so the handler's `extra.signal` aborts.
@@ -361,6 +369,17 @@ class Guard implements GuardedTransport {
   }
 
   // ---- the send guard ----------------------------------------------------------------------------
+
+  /** Remember a cancelled id (its late answer is blocked); the oldest are forgotten past a bound. */
+  private rememberCancelled(id: RequestId): void {
+    this.cancelledIds.add(id);
+    if (this.cancelledIds.size > MAX_CANCELLED_IDS) {
+      for (const oldest of this.cancelledIds) {
+        this.cancelledIds.delete(oldest);
+        break;
+      }
+    }
+  }
 
   private block(): Promise<void> {
     this.counts.blockedSends += 1;

@@ -85,6 +85,20 @@ describe('guardTransport around a non-stdio SDK transport', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('answers a new request that reuses a cancelled id, and sends nothing for the cancelled one', async () => {
+    const { seen, received, guarded, send } = await setup();
+    await send(call(2, 60_000));
+    await flush();
+    await send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2, reason: 'user' } });
+    await flush();
+    expect(seen.aborted).toEqual([{ id: 2, reason: 'user' }]);
+    await send(call(2, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(received).toEqual([{ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'done' }] } }]);
+    expect(guarded.stats()).toMatchObject({ inFlight: 0, completed: 2, blockedSends: 0, cancelled: { client: 1 } });
+    await guarded.close();
+  });
+
   it('blocks and counts what the SDK sends after the close, without throwing', async () => {
     const { guarded, received } = await setup();
     await guarded.close();
