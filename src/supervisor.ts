@@ -119,6 +119,23 @@ function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
 }
 
 /**
+ * The supervisor logic, answering the done event of each session actor without a machine step.
+ * xstate relays `xstate.done.actor.<session id>` to the parent when a session ends, and memoizes the
+ * transition candidates per event type on every state node, forever: a new session id per event meant
+ * one cache entry per session ever attached (≈ 180 bytes each). The machine has no transition for the
+ * event, so skipping it changes nothing else. Inherits from the machine (`Object.create`).
+ */
+function withoutChildDoneEvents<L extends { transition(snapshot: any, event: { type: string }, scope: any): any }>(logic: L): L {
+  const lean = Object.create(logic) as L;
+  const transition = logic.transition.bind(logic);
+  Object.defineProperty(lean, 'transition', {
+    value: ((snapshot, event, scope) =>
+      event.type.startsWith('xstate.done.actor.') ? snapshot : transition(snapshot, event, scope)) as L['transition'],
+  });
+  return lean;
+}
+
+/**
  * Create a supervisor: it runs one connection actor per attached transport and one handler actor per
  * in-flight request, and keeps the invariants of the design (no write after close, every handler
  * settles once, …).
@@ -189,17 +206,19 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   };
 
   const actor = createActor(
-    supervisorMachine.provide({
-      actions: {
-        drainSessions: () => {
-          for (const session of [...sessions.values()]) session.drain();
+    withoutChildDoneEvents(
+      supervisorMachine.provide({
+        actions: {
+          drainSessions: () => {
+            for (const session of [...sessions.values()]) session.drain();
+          },
+          closeSessions: () => {
+            for (const session of [...sessions.values()]) session.close('shutdown');
+          },
+          sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
         },
-        closeSessions: () => {
-          for (const session of [...sessions.values()]) session.close('shutdown');
-        },
-        sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
-      },
-    }),
+      }),
+    ),
     options.inspect === undefined ? {} : { inspect: options.inspect },
   );
   actor.subscribe({
