@@ -184,6 +184,20 @@ describe('MCP cancellation', () => {
     expect(server.stats().cancelled.client).toBe(0);
   });
 
+  it('ignores cancel notifications with a malformed requestId, answers invalid params -32600, and keeps serving', async () => {
+    const server = makeServer();
+    const { peer } = await connectInitialized(server);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'wait', arguments: { ms: 20 } } });
+    for (const params of [undefined, null, 'x', { requestId: { id: 1 } }, { requestId: [1] }, { requestId: true }]) {
+      peer.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params });
+    }
+    await sleep(40);
+    // params null and 'x' are not JSON-RPC params at all: the codec answers them; the others are ignored.
+    const invalid = { jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message: 'Invalid Request', data: 'params: Invalid input' } };
+    expect(peer.received).toEqual([invalid, invalid, { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'waited 20' }] } }]);
+    expect(server.stats()).toMatchObject({ failed: 0, sessionFailures: 0, cancelled: { client: 0 } });
+  });
+
   it('answers a request timeout with -32001 and a drain timeout with -32800', async () => {
     const clock = createTestClock();
     const server = makeServer({ clock, limits: { requestTimeoutMs: 100, drainTimeoutMs: 1000, cancelGraceMs: 10 } });
