@@ -104,7 +104,7 @@ for (let i = 0; i < (perRound[0]?.length ?? 0); i += 1) {
 }
 if (wanted('inflight-10k')) {
   log('bench: inflight-10k');
-  const result = await runToResult('scenarios/inflight-10k.ts', ['--rounds', quick ? '3' : '7']);
+  const result = await runToResult('scenarios/inflight-10k.ts', ['--rounds', quick ? '3' : '7'], { nodeArgs: ['--expose-gc'] });
   report.inflight10k = result as NonNullable<Report['inflight10k']>;
 }
 if (wanted('idle-sessions')) {
