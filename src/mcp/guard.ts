@@ -39,6 +39,12 @@ export interface SdkTransport {
 export interface GuardOptions {
   /** How long to let in-flight requests finish after the input ended. Default 10 000. */
   drainTimeoutMs?: number;
+  /**
+   * Close the session after this long with no request in flight and no HTTP exchange open: a
+   * Streamable HTTP client that went away without a DELETE. Default 300 000 for the SDK's
+   * Streamable HTTP transport (pass its requests through `guarded.handleRequest`), off otherwise.
+   */
+  idleTimeoutMs?: number;
   /** The stdio streams to watch; default: the SDK stdio transport's own (`process.stdin/stdout`). */
   stdio?: StdioStreams;
   logger?: Logger;
@@ -87,6 +93,33 @@ export interface GuardedTransport extends SdkTransport {
   stats(): GuardStats;
   /** Stop taking requests; let the in-flight ones finish within `drainTimeoutMs`, then close. */
   drain(): void;
+  /**
+   * Streamable HTTP: hand an HTTP request to the SDK transport (`transport.handleRequest`), with the
+   * guard watching the exchange (an open exchange keeps the session from idling out).
+   */
+  handleRequest(req: HttpRequestLike, res: HttpResponseLike, parsedBody?: unknown): Promise<void>;
+}
+
+/**
+ * The parts of a `node:http` request the guard passes on.
+ *
+ * @example
+ * ```ts
+ * const req: HttpRequestLike = incomingMessage;
+ * ```
+ */
+export type HttpRequestLike = object;
+
+/**
+ * The parts of a `node:http` response the guard watches.
+ *
+ * @example
+ * ```ts
+ * const res: HttpResponseLike = serverResponse;
+ * ```
+ */
+export interface HttpResponseLike {
+  once(event: 'close', listener: () => void): unknown;
 }
 
 type Message = { id?: RequestId | null; method?: string; params?: unknown; result?: unknown; error?: unknown };
@@ -151,6 +184,10 @@ class Guard implements GuardedTransport {
   private maySend = true;
   private outputOpen = true;
   private drainTimer: unknown = undefined;
+  private readonly http: boolean;
+  private readonly idleTimeoutMs: number;
+  private idleTimer: unknown = undefined;
+  private openExchanges = 0;
   private unwatch: (() => void) | undefined;
   private innerClosing = false;
   private notifiedClose = false;
@@ -161,6 +198,8 @@ class Guard implements GuardedTransport {
     this.logger = options.logger ?? silentLogger;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.streams = options.stdio ?? sdkStdioStreams(inner);
+    this.http = this.streams === undefined && typeof (inner as { handleRequest?: unknown }).handleRequest === 'function';
+    this.idleTimeoutMs = options.idleTimeoutMs ?? (this.http ? 300_000 : 0);
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -250,6 +289,21 @@ class Guard implements GuardedTransport {
     this.actor.send({ type: 'session.drain' });
   }
 
+  async handleRequest(req: HttpRequestLike, res: HttpResponseLike, parsedBody?: unknown): Promise<void> {
+    const handle = (this.inner as { handleRequest?: (req: unknown, res: unknown, body?: unknown) => Promise<void> }).handleRequest;
+    if (handle === undefined) throw new TypeError('guardTransport: the wrapped transport has no handleRequest()');
+    this.openExchanges += 1;
+    this.stopIdleTimer();
+    let ended = false;
+    res.once('close', () => {
+      if (ended) return;
+      ended = true;
+      this.openExchanges -= 1;
+      this.armIdleTimer();
+    });
+    await handle.call(this.inner, req, res, parsedBody);
+  }
+
   stats(): GuardStats {
     return {
       state: this.state,
@@ -280,6 +334,7 @@ class Guard implements GuardedTransport {
       // A fresh request under an id cancelled earlier: its answer is this request's again.
       this.cancelledIds.delete(id);
       this.inFlight.set(id, message.method as string);
+      this.stopIdleTimer();
     } else if (message.method === CANCEL.method) {
       const id = CANCEL.requestId(message.params);
       const method = id === undefined ? undefined : this.inFlight.get(id);
@@ -311,6 +366,23 @@ class Guard implements GuardedTransport {
 
   private checkIdle(): void {
     if (this.state === 'draining' && this.inFlight.size === 0) this.actor.send({ type: 'handlers.idle' });
+    else this.armIdleTimer();
+  }
+
+  /** Nothing in flight, no exchange open: the session idles out after `idleTimeoutMs` (a drain). */
+  private armIdleTimer(): void {
+    if (this.idleTimeoutMs <= 0 || this.idleTimer !== undefined || this.state !== 'connected') return;
+    if (this.inFlight.size > 0 || this.openExchanges > 0) return;
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      this.logger.debug({ idleTimeoutMs: this.idleTimeoutMs }, 'guard: session idle, closing it');
+      this.actor.send({ type: 'session.drain' });
+    }, this.idleTimeoutMs);
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private stopDrainTimer(): void {
@@ -354,6 +426,7 @@ class Guard implements GuardedTransport {
 
   private finish(): void {
     this.stopDrainTimer();
+    this.stopIdleTimer();
     this.closeInner();
   }
 
@@ -407,6 +480,13 @@ class Guard implements GuardedTransport {
   }
 
   private writeFailed(error: unknown): Promise<void> {
+    if (this.http) {
+      // Streamable HTTP: the exchange this message belonged to is gone (the SDK throws "No
+      // connection established"); the session itself lives on. Blocked and counted, never thrown.
+      this.logger.debug({ err: error }, 'guard: send on a closed HTTP exchange blocked');
+      this.counts.blockedSends += 1;
+      return Promise.resolve();
+    }
     if (isOutputGone(error)) {
       this.outputGone(String((error as { code?: unknown }).code));
       return Promise.resolve();

@@ -21,5 +21,5 @@ export { createMcpServer, mcpMethods } from './server.js';
 export type { McpServerInfo, McpServerOptions } from './server.js';
 export { pingClient } from './ping.js';
 export { guardTransport } from './guard.js';
-export type { GuardedTransport, GuardOptions, GuardStats, SdkTransport } from './guard.js';
+export type { GuardedTransport, GuardOptions, GuardStats, HttpRequestLike, HttpResponseLike, SdkTransport } from './guard.js';
 export type { StdioStreams } from './guard-stdio.js';
