@@ -37,7 +37,9 @@ async function startRig(guard: boolean): Promise<Rig> {
       if (entry === undefined) {
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: randomUUID,
-          onsessioninitialized: (id) => rig.sessions.set(id, served),
+          onsessioninitialized: (id) => {
+            rig.sessions.set(id, served);
+          },
         });
         const served = guard ? guardTransport(transport, { idleTimeoutMs: 200 }) : transport;
         if (guard) rig.guards.push(served as GuardedTransport);
