@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { MethodTable } from '../runtime/methods.js';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
@@ -48,6 +48,11 @@ export interface DebugStatsReport {
   resources: Record<string, number>;
   /** `process.memoryUsage()` after the GC. */
   memory: NodeJS.MemoryUsage;
+  /**
+   * Bytes of live objects after the GC, compiled code left out: code grows while the JIT warms up
+   * (for thousands of requests), objects do not unless something leaks.
+   */
+  heapObjects: number;
   /** Frames the transports were offered after their output closed (invariant 1: stays 0). */
   writesAfterClose: number;
   /** Whether a full GC could be forced. */
@@ -98,6 +103,14 @@ function findGc(): (() => void) | null {
     cachedGc = null;
   }
   return cachedGc;
+}
+
+function heapObjectBytes(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (!space.space_name.startsWith('code')) bytes += space.space_used_size;
+  }
+  return bytes;
 }
 
 function countResources(): Record<string, number> {
@@ -188,6 +201,7 @@ export function createDebugStats(): DebugStats {
       retainedActors,
       resources: countResources(),
       memory: process.memoryUsage(),
+      heapObjects: heapObjectBytes(),
       writesAfterClose: writesAfterClose(),
       gc: gc !== null,
     };

@@ -32,6 +32,8 @@ describe('debug stats', () => {
     expect(after.gc).toBe(true);
     expect(after.retainedActors).toBeLessThanOrEqual(busy.retainedActors);
     expect(after.memory.heapUsed).toBeGreaterThan(0);
+    expect(after.heapObjects).toBeGreaterThan(0);
+    expect(after.heapObjects).toBeLessThanOrEqual(after.memory.heapUsed);
     expect(typeof after.resources).toBe('object');
     await supervisor.close();
   });
