@@ -24,7 +24,7 @@ const isResponse = (m: Message): boolean => m.method === undefined && ('result' 
 const isRequest = (m: Message): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
 
 /**
- * Harden an official-SDK server transport (stdio today) with this library's connection machine,
+ * Harden an official-SDK server transport (stdio or Streamable HTTP) with this library's connection machine,
  * without touching the server:
  * - it tracks the in-flight request ids;
  * - the input ending (stdin EOF) starts a bounded drain: answers still go out, and after
@@ -32,7 +32,10 @@ const isRequest = (m: Message): boolean => typeof m.method === 'string' && (type
  * - the output going away (EPIPE, stdout closed) delivers `notifications/cancelled` for every
  *   in-flight request to the SDK, so each handler's `extra.signal` aborts; EPIPE is caught;
  * - after the close every send is blocked and counted, never thrown; so is a response to a request
- *   the client cancelled (also for request id 0, which SDK 1.32 does not cancel).
+ *   the client cancelled (also for request id 0, which SDK 1.32 does not cancel);
+ * - Streamable HTTP (requests handed to `guarded.handleRequest`): an answer whose HTTP exchange is
+ *   gone is blocked and counted, and a session with nothing in flight and no exchange open for
+ *   `idleTimeoutMs` closes (a client that left without a DELETE).
  *
  * @example
  * ```ts
