@@ -14,6 +14,9 @@ export interface Report {
     cancelMs: number;
     spawnCpuMs: number;
     cancelCpuMs: number;
+    /** Node alone: COUNT AbortControllers with a listener and a pending promise each, created / aborted. */
+    floorSpawnMs: number;
+    floorCancelMs: number;
     coldSpawnMs: number;
     coldCancelMs: number;
   };
@@ -90,7 +93,7 @@ export function renderTable(report: Report): string {
   }
   if (report.inflight10k !== undefined) {
     const i = report.inflight10k;
-    lines.push('', `inflight-10k: spawn ${i.spawnMs} ms (cpu ${i.spawnCpuMs}), cancel-all ${i.cancelMs} ms (cpu ${i.cancelCpuMs}); cold: ${i.coldSpawnMs} / ${i.coldCancelMs} ms`);
+    lines.push('', `inflight-10k: spawn ${i.spawnMs} ms (cpu ${i.spawnCpuMs}), cancel-all ${i.cancelMs} ms (cpu ${i.cancelCpuMs}); cold: ${i.coldSpawnMs} / ${i.coldCancelMs} ms; Node's AbortController floor: ${i.floorSpawnMs} / ${i.floorCancelMs} ms`);
   }
   if (report.idleSessions !== undefined) {
     const s = report.idleSessions;

@@ -4,7 +4,8 @@
  * decoded, validated, actors created and started) and the time to cancel all of them when the peer
  * vanishes (until the session has closed and every handler settled). Several rounds in one process;
  * prints `RESULT {"spawnMs","cancelMs","spawnCpuMs","cancelCpuMs",…}`: medians of the warm rounds
- * (wall clock, and this process's CPU time, which stays meaningful when other work shares the cores).
+ * (wall clock, and this process's CPU time, which stays meaningful when other work shares the cores),
+ * and `floorSpawnMs` / `floorCancelMs`: Node's own cost of the same AbortController work, no runtime.
  */
 import { performance } from 'node:perf_hooks';
 import { createSupervisor } from '../../src/supervisor.js';
@@ -59,12 +60,44 @@ async function round1(): Promise<Round> {
   };
 }
 
+/**
+ * Node's own floor for the same work without the runtime: COUNT AbortControllers, each with one
+ * abort listener that rejects a pending promise (what every handler here does), then abort all and
+ * wait for every rejection. No JSON, no actors, no bookkeeping.
+ */
+async function floor1(): Promise<Round> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const controllers: AbortController[] = [];
+  const settled: Promise<unknown>[] = [];
+  for (let i = 0; i < COUNT; i += 1) {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const signal = controller.signal;
+    settled.push(
+      new Promise((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }).catch(() => undefined),
+    );
+  }
+  const t1 = performance.now();
+  const c1 = process.cpuUsage();
+  for (const controller of controllers) controller.abort(new Error('cancelled'));
+  await Promise.all(settled);
+  const t2 = performance.now();
+  const c2 = process.cpuUsage();
+  return { spawnMs: t1 - t0, cancelMs: t2 - t1, spawnCpuMs: cpuMs(c1) - cpuMs(c0), cancelCpuMs: cpuMs(c2) - cpuMs(c1) };
+}
+
 const rounds: Round[] = [];
+const floors: Round[] = [];
 const gc = (globalThis as { gc?: () => void }).gc;
 for (let i = 0; i < ROUNDS; i += 1) {
   // Start each round from a collected heap, so it does not pay for the garbage of the one before.
   gc?.();
   rounds.push(await round1());
+  gc?.();
+  floors.push(await floor1());
 }
 const warm = rounds.length > 1 ? rounds.slice(1) : rounds;
 const median = (values: number[]): number => {
@@ -78,6 +111,8 @@ process.stdout.write(
     cancelMs: round(median(warm.map((r) => r.cancelMs)), 2),
     spawnCpuMs: round(median(warm.map((r) => r.spawnCpuMs)), 2),
     cancelCpuMs: round(median(warm.map((r) => r.cancelCpuMs)), 2),
+    floorSpawnMs: round(median(floors.slice(1).map((r) => r.spawnMs)), 2),
+    floorCancelMs: round(median(floors.slice(1).map((r) => r.cancelMs)), 2),
     coldSpawnMs: round(rounds[0]!.spawnMs, 2),
     coldCancelMs: round(rounds[0]!.cancelMs, 2),
   })}\n`,
