@@ -1,10 +1,12 @@
 /**
  * `npm run bench` — every scenario in turn on 127.0.0.1, then a table (or, with `--json`, one JSON
- * document). `--quick` keeps the whole run under a minute on 2 cores. `--only a,b` runs the named
+ * document; `--markdown`, Markdown tables; `--from FILE` renders a saved `--json` report instead of
+ * running). `--quick` keeps the whole run under a minute on 2 cores. `--only a,b` runs the named
  * scenarios only; `--rounds N` repeats the throughput scenarios and keeps the median per row.
  * Ratios are computed within this run.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fixtureArgs, ROOT, runToResult, startFixture } from './lib/child.js';
@@ -12,13 +14,14 @@ import { machineInfo } from './lib/machine.js';
 import { runStdioLoad } from './lib/stdio-load.js';
 import type { LoadResult } from './lib/stats.js';
 import { runWsLoad } from './lib/ws-load.js';
-import { evaluate, renderTable, type Report } from './lib/report.js';
+import { evaluate, renderMarkdown, renderTable, type Report } from './lib/report.js';
 import { runChurn } from './scenarios/churn.js';
 import { runIdleSessions } from './scenarios/idle-sessions.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const json = argv.includes('--json');
+const markdown = argv.includes('--markdown');
 const valueOf = (flag: string): string | undefined => {
   const index = argv.indexOf(flag);
   return index >= 0 ? argv[index + 1] : undefined;
@@ -87,36 +90,44 @@ const median = (values: LoadResult[]): LoadResult => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
-const report: Report = { machine: machineInfo(), results: [] };
-const started = performance.now();
-const perRound: LoadResult[][] = [];
-for (let r = 0; r < Math.max(1, rounds); r += 1) {
-  const rows: LoadResult[] = [];
-  for (const [name, run] of throughput) {
-    if (!wanted(name)) continue;
-    log(`bench: ${name}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}`);
-    rows.push(...(await run()));
+async function runAll(): Promise<Report> {
+  const report: Report = { machine: machineInfo(), results: [] };
+  const started = performance.now();
+  const perRound: LoadResult[][] = [];
+  for (let r = 0; r < Math.max(1, rounds); r += 1) {
+    const rows: LoadResult[] = [];
+    for (const [name, run] of throughput) {
+      if (!wanted(name)) continue;
+      log(`bench: ${name}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}`);
+      rows.push(...(await run()));
+    }
+    perRound.push(rows);
   }
-  perRound.push(rows);
+  for (let i = 0; i < (perRound[0]?.length ?? 0); i += 1) {
+    report.results.push(median(perRound.map((rows) => rows[i]!)));
+  }
+  if (wanted('inflight-10k')) {
+    log('bench: inflight-10k');
+    const result = await runToResult('scenarios/inflight-10k.ts', ['--rounds', quick ? '3' : '7'], { nodeArgs: ['--expose-gc'] });
+    report.inflight10k = result as NonNullable<Report['inflight10k']>;
+  }
+  if (wanted('idle-sessions')) {
+    log('bench: idle-sessions');
+    report.idleSessions = await runIdleSessions(10_000);
+  }
+  if (wanted('churn')) {
+    log('bench: churn');
+    report.churn = await runChurn(quick ? 5_000 : 100_000);
+  }
+  report.figures = evaluate(report);
+  report.durationMs = Math.round(performance.now() - started);
+  report.mode = quick ? 'quick' : 'full';
+  report.machine.loadAverageAtEnd = machineInfo().loadAverage;
+  return report;
 }
-for (let i = 0; i < (perRound[0]?.length ?? 0); i += 1) {
-  report.results.push(median(perRound.map((rows) => rows[i]!)));
-}
-if (wanted('inflight-10k')) {
-  log('bench: inflight-10k');
-  const result = await runToResult('scenarios/inflight-10k.ts', ['--rounds', quick ? '3' : '7'], { nodeArgs: ['--expose-gc'] });
-  report.inflight10k = result as NonNullable<Report['inflight10k']>;
-}
-if (wanted('idle-sessions')) {
-  log('bench: idle-sessions');
-  report.idleSessions = await runIdleSessions(10_000);
-}
-if (wanted('churn')) {
-  log('bench: churn');
-  report.churn = await runChurn(quick ? 5_000 : 100_000);
-}
-report.figures = evaluate(report);
-report.durationMs = Math.round(performance.now() - started);
-report.mode = quick ? 'quick' : 'full';
+
+const from = valueOf('--from');
+const report: Report = from === undefined ? await runAll() : (JSON.parse(readFileSync(from, 'utf8')) as Report);
 if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+else if (markdown) process.stdout.write(renderMarkdown(report));
 else process.stdout.write(renderTable(report));

@@ -116,3 +116,56 @@ export function renderTable(report: Report): string {
   lines.push('');
   return lines.join('\n');
 }
+
+/** The report as Markdown tables (for bench/RESULTS.md). */
+export function renderMarkdown(report: Report): string {
+  const m = report.machine;
+  const versions = m.versions as Record<string, string> | undefined;
+  const lines: string[] = [];
+  lines.push(`Run: ${String(m.date)} (${report.mode ?? 'full'} mode, ${Math.round((report.durationMs ?? 0) / 1000)} s).`);
+  lines.push('');
+  lines.push(`Machine: ${String(m.cores)} × ${String(m.cpu)}, ${String(m.memoryGiB)} GiB, ${String(m.platform)}, Node ${String(m.node)}; load average at the start ${JSON.stringify(m.loadAverage)}.`);
+  if (versions !== undefined) {
+    lines.push('');
+    lines.push(`Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  }
+  lines.push('', '| scenario | conn × in flight | req/s | p50 ms | p99 ms | server CPU µs/req | errors |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of report.results) {
+    lines.push(`| ${r.name} | ${r.connections} × ${r.inFlight} | ${r.opsPerSec} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.cpuUsPerOp === undefined ? '–' : r.cpuUsPerOp.toFixed(1)} | ${r.errors} |`);
+  }
+  if (report.inflight10k !== undefined) {
+    const i = report.inflight10k;
+    lines.push(
+      '',
+      '| inflight-10k | spawn ms | cancel-all ms |',
+      '|---|---:|---:|',
+      `| runtime, wall (median of warm rounds) | ${i.spawnMs} | ${i.cancelMs} |`,
+      `| runtime, CPU | ${i.spawnCpuMs} | ${i.cancelCpuMs} |`,
+      `| runtime, first (cold) round | ${i.coldSpawnMs} | ${i.coldCancelMs} |`,
+      `| Node alone: 10k AbortControllers + listener + promise | ${i.floorSpawnMs} | ${i.floorCancelMs} |`,
+    );
+  }
+  if (report.idleSessions !== undefined) {
+    const s = report.idleSessions;
+    lines.push(
+      '',
+      `| idle-sessions (${s.sessions}) | heap B/session | RSS B/session | close-all ms |`,
+      '|---|---:|---:|---:|',
+      `| session-supervisor | ${s.bytesPerSession} | ${s.rssBytesPerSession} | ${s.closeAllMs} |`,
+      `| raw ws | ${s.rawWsBytesPerSession} | ${s.rawWsRssBytesPerSession} | ${s.rawWsCloseAllMs} |`,
+      `| above raw ws | ${s.aboveRawBytes} | ${s.rssBytesPerSession - s.rawWsRssBytesPerSession} | |`,
+    );
+  }
+  if (report.churn !== undefined) {
+    const c = report.churn;
+    lines.push('', `churn: ${c.cycles} connect → echo → disconnect cycles (${c.cyclesPerSec}/s), heap after GC ${c.baselineHeapBytes} → ${c.finalHeapBytes} B: **${c.heapGrowthPct} %**, ${c.failures} failures.`);
+  }
+  if (report.figures !== undefined) {
+    lines.push('', '| figure | target | this run | same on server CPU | met |', '|---|---|---:|---:|---|');
+    for (const f of report.figures) {
+      lines.push(`| ${f.figure} | ${f.target} | ${f.value ?? '–'} | ${f.cpuValue ?? ''} | ${f.met === null ? 'n/a' : f.met ? 'yes' : '**no**'} |`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
