@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMemoryTransportPair, createSupervisor, ErrorCode } from '../../src/index.js';
 import { createMcpServer, defineTool, LATEST_MCP_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS, mcpDialect, mcpSessionInfo } from '../../src/mcp/index.js';
-import { connectInitialized, createTestClock, flush } from './helpers.js';
+import { connectInitialized, createTestClock, flush } from './memory-session.js';
 
 const seen: { aborted: unknown[] } = { aborted: [] };
 
