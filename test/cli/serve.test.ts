@@ -192,9 +192,9 @@ describe('session-supervisor serve: observability flags', () => {
     await expect(fetch(metricsUrl)).rejects.toThrow();
   });
 
-  it('runs with --inspect and still ends with exit 0 and the counters as the last line', async () => {
+  it('runs with --inspect and, on SIGINT, still ends with exit 0 and the counters as the last line', async () => {
     const { server } = await listen(['--inspect']);
-    server.child.kill('SIGTERM');
+    server.child.kill('SIGINT');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lastJson()).toMatchObject({ sessions: 0, requests: 0 });
   });
