@@ -127,10 +127,12 @@ export class ChaosClient {
     this.send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
   }
 
-  /** MCP cancel; `strict` when the handler cannot have finished yet. */
-  cancel(id: string | number, strict: boolean): void {
-    this.ledger.cancelled(id, strict);
+  /** MCP cancel, followed by a fence (`ping`) whose answer proves the server read the cancel. */
+  cancel(id: string | number): void {
+    this.ledger.cancelled(id);
     this.notify('notifications/cancelled', { requestId: id, reason: 'chaos' });
+    const fence = this.request('ping');
+    this.ledger.fence(fence.id, [id]);
   }
 
   send(message: unknown): void {

@@ -103,7 +103,7 @@ const stubbornSleep: Fault = async (env) => {
   const ms = env.rng.int(800, 1500);
   const { id } = c.callTool('stubborn_sleep', { ms });
   await sleep(env.rng.int(10, 80));
-  c.cancel(id, true);
+  c.cancel(id);
   // The handler ignores its signal and finishes later: its late answer must not go out.
   await sleep(ms + 200);
   const { answer } = c.request('ping');
@@ -119,12 +119,12 @@ const cancels: Fault = async (env) => {
   const sleeper = c.callTool('sleep', { ms: 3000 });
   const echo = c.callTool('echo', { text: 'done' }, expectText('done'));
   await sleep(env.rng.int(5, 40));
-  c.cancel(sleeper.id, true);
-  c.cancel(zero.id, true);
+  c.cancel(sleeper.id);
+  c.cancel(zero.id);
   await expectAnswers(env, c, [echo.answer], 5_000, 'echo before cancels');
-  c.cancel(echo.id, false); // finished already
-  c.cancel('no-such-request', false);
-  c.cancel(987_654, false);
+  c.cancel(echo.id); // finished already
+  c.cancel('no-such-request');
+  c.cancel(987_654);
   await sleep(1_700);
   const { answer } = c.request('ping');
   await expectAnswers(env, c, [answer], 5_000, 'ping after cancels');

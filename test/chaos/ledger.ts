@@ -1,6 +1,12 @@
-// Each chaos client's own ledger: every request id gets at most one response, none after the client
-// cancelled it (when the cancel left the handler no chance to finish first), none after the connection
-// closed, and every request the server could see is answered before the server closes the connection.
+// Each chaos client's own ledger: every request id gets at most one response, none after the server
+// has read the client's cancel of it, none after the connection closed, and every request the server
+// could see is answered before the server closes the connection.
+//
+// "After the server has read the cancel" is exact, not a guess about timing: right after a cancel the
+// client sends a fence (a `ping` request). The server reads frames and writes answers in order, so once
+// the fence's answer is in, the server had processed the cancel; an answer to the cancelled request
+// that comes later was written after the cancel, which the dialect forbids. An answer that comes before
+// the fence raced the cancel fairly (the handler finished first) and is allowed.
 
 /** Figures every ledger adds to. */
 export interface LedgerFigures {
@@ -35,8 +41,10 @@ interface Entry {
   id: Id;
   method: string;
   state: 'pending' | 'answered' | 'cancelled';
-  /** A cancel that could not race the answer: any later response is a violation. */
+  /** The server has read the cancel (its fence was answered): any later response is a violation. */
   strictCancel: boolean;
+  /** Requests whose cancel this request fences. */
+  fenceFor: Id[] | undefined;
   /** Checks the answer (crossed wires give another request's answer). */
   check: ((message: Response) => boolean) | undefined;
   sentAt: number;
@@ -81,17 +89,22 @@ export class Ledger {
     const answer = new Promise<Response | undefined>((r) => {
       resolve = r;
     });
-    this.entries.set(key, { id, method, state: 'pending', strictCancel: false, check, sentAt: performance.now(), resolve, answer });
+    this.entries.set(key, { id, method, state: 'pending', strictCancel: false, fenceFor: undefined, check, sentAt: performance.now(), resolve, answer });
     return answer;
   }
 
-  /** The client cancelled `id`; `strict` when the handler could not have finished before the cancel arrived. */
-  cancelled(id: Id, strict: boolean): void {
+  /** The client cancelled `id` (sent right before the fence request `fence`). */
+  cancelled(id: Id): void {
     const entry = this.entries.get(keyOf(id));
     if (entry === undefined || entry.state !== 'pending') return;
     entry.state = 'cancelled';
-    entry.strictCancel = strict;
     entry.resolve(undefined);
+  }
+
+  /** `fence` was sent right after the cancels of `ids`: its answer proves the server read them. */
+  fence(fence: Id, ids: Id[]): void {
+    const entry = this.entries.get(keyOf(fence));
+    if (entry !== undefined) entry.fenceFor = ids;
   }
 
   /** Whether `id` is still waiting for its answer. */
@@ -130,6 +143,10 @@ export class Ledger {
         return;
       case 'pending':
         entry.state = 'answered';
+        for (const id of entry.fenceFor ?? []) {
+          const cancelled = this.entries.get(keyOf(id));
+          if (cancelled?.state === 'cancelled') cancelled.strictCancel = true;
+        }
         if (entry.check !== undefined && !entry.check(message)) {
           this.figures.crossWired += 1;
           this.problems.push(`${this.label}: wrong answer to ${entry.method} ${keyOf(entry.id)}: ${JSON.stringify(message).slice(0, 200)}`);
