@@ -30,8 +30,8 @@ const only = valueOf('--only')?.split(',');
 const rounds = Number(valueOf('--rounds') ?? '1');
 const wanted = (name: string): boolean => only === undefined || only.includes(name);
 
-const warmupMs = quick ? 300 : 1_000;
-const measureMs = quick ? 1_000 : 4_000;
+const warmupMs = quick ? 200 : 1_000;
+const measureMs = quick ? 800 : 4_000;
 const SHAPES = [
   { connections: 1, inFlight: 1 },
   { connections: 1, inFlight: 32 },
