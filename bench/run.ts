@@ -128,6 +128,7 @@ async function runAll(): Promise<Report> {
 
 const from = valueOf('--from');
 const report: Report = from === undefined ? await runAll() : (JSON.parse(readFileSync(from, 'utf8')) as Report);
+if (from !== undefined) report.figures = evaluate(report);
 if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else if (markdown) process.stdout.write(renderMarkdown(report));
 else process.stdout.write(renderTable(report));

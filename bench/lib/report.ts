@@ -70,7 +70,9 @@ export function evaluate(report: Report): Figure[] {
   atLeast('supervised-stdio / mcp-sdk-stdio req/s at 1x32', 2, ratio(supStdio?.opsPerSec, sdkStdio?.opsPerSec), ratio(sdkStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
   atMost('inflight-10k spawn', 100, report.inflight10k?.spawnMs ?? null, 'ms', report.inflight10k?.spawnCpuMs);
   atMost('inflight-10k cancel-all', 50, report.inflight10k?.cancelMs ?? null, 'ms', report.inflight10k?.cancelCpuMs);
-  atMost('idle-sessions bytes per session above raw ws', 8192, report.idleSessions?.aboveRawBytes ?? null, 'B');
+  const idle = report.idleSessions;
+  atMost('idle-sessions heap per session above raw ws', 8192, idle?.aboveRawBytes ?? null, 'B');
+  atMost('idle-sessions RSS per session above raw ws', 8192, idle === undefined ? null : idle.rssBytesPerSession - idle.rawWsRssBytesPerSession, 'B');
   atMost('idle-sessions close-all 10k', 1000, report.idleSessions?.closeAllMs ?? null, 'ms');
   atMost('churn heap growth', 5, report.churn?.heapGrowthPct ?? null, '%');
   return figures;
