@@ -28,15 +28,19 @@ const textOf = (r: Response | undefined): unknown =>
 const expectText = (text: string) => (r: Response) => textOf(r) === text || r.error?.code === -32800 || r.error?.code === -32000;
 
 async function connect(env: FaultEnv): Promise<ChaosClient | undefined> {
+  const generation = env.run.generation;
+  let client: ChaosClient;
   try {
-    const client = await ChaosClient.connect(env.url, env.figures, env.label, env.run);
-    if (await client.initialize()) return client;
-    await client.close();
-    return undefined;
-  } catch {
-    // Refused (the server is restarting): not a fault of the server under test.
+    client = await ChaosClient.connect(env.url, env.figures, env.label, env.run);
+  } catch (error) {
+    // Refused while its server shuts down: expected. Otherwise the server stopped accepting.
+    if (!env.run.shutdownStartedAt.has(generation)) env.unexpected(`${env.label}: connect failed: ${String(error)}`);
     return undefined;
   }
+  if (await client.initialize()) return client;
+  if (!client.serverShutDown) env.unexpected(`${env.label}: initialize failed (close ${String(client.closeCode)})`);
+  await client.close();
+  return undefined;
 }
 
 /** Expect every answer within `ms`, unless the server went away meanwhile. */
