@@ -179,6 +179,25 @@ const slowReader: Fault = async (env) => {
   await c.close();
 };
 
+const stalledReader: Fault = async (env) => {
+  const c = await connect(env);
+  if (c === undefined) return;
+  // A reader that stops for seconds while its answers pile up past the high-water mark (8 MiB):
+  // the server queues what it answered, refuses the rest with −32002, and the session lives on.
+  c.pauseReading();
+  const text = 's'.repeat(32 * 1024);
+  const answers: Promise<Response | undefined>[] = [];
+  for (let i = 0; i < 300; i++) {
+    answers.push(c.callTool('echo', { text }, (r) => textOf(r) === text || r.error?.code === -32002 || r.error?.code === -32000).answer);
+  }
+  await sleep(env.rng.int(1_000, 2_000));
+  c.resumeReading();
+  await expectAnswers(env, c, answers, 20_000, 'stalled reader');
+  const { answer } = c.request('ping');
+  await expectAnswers(env, c, [answer], 5_000, 'ping after a stalled reader');
+  await c.close();
+};
+
 const malformedJson: Fault = async (env) => {
   const c = await connect(env);
   if (c === undefined) return;
@@ -274,6 +293,7 @@ export const FAULTS: Readonly<Record<string, { weight: number; run: Fault }>> = 
   resetMidRequest: { weight: 2, run: resetMidRequest },
   closeMidRequest: { weight: 2, run: closeMidRequest },
   slowReader: { weight: 1, run: slowReader },
+  stalledReader: { weight: 1, run: stalledReader },
   malformedJson: { weight: 1, run: malformedJson },
   invalidUtf8: { weight: 1, run: invalidUtf8 },
   oversize: { weight: 1, run: oversize },
