@@ -18,9 +18,11 @@ export type SupervisorEvent =
  * The server's lifecycle: `running` → `draining` → `stopped` (final).
  *
  * - `running`: accepts sessions (tag `accepting`).
- * - `draining`: accepts none; every session drains (action `drainSessions`); leaves when every
- *   session has closed (`sessions.allClosed`).
- * - `stopped`: every session is closed (action `closeSessions`, for a forced stop).
+ * - `draining`: accepts none. Entered on `supervisor.drain` (every session drains: action
+ *   `drainSessions`) or on `supervisor.stop` (every session closes now: action `closeSessions`; a
+ *   stop while draining forces the close too). Leaves when every session has closed and every
+ *   handler has settled or been abandoned (`sessions.allClosed`).
+ * - `stopped`: final; no session is left.
  *
  * Sessions are not `spawnChild`ren (that copies the children map on every spawn and stop): the
  * runtime keeps them in a Map and creates them with this actor as their parent, so one `inspect`
@@ -61,20 +63,18 @@ export const supervisorMachine = setup({
     running: {
       tags: ['accepting'],
       on: {
-        'supervisor.drain': { target: 'draining' },
-        'supervisor.stop': { target: 'stopped' },
+        'supervisor.drain': { target: 'draining', actions: 'drainSessions' },
+        'supervisor.stop': { target: 'draining', actions: 'closeSessions' },
       },
     },
     draining: {
-      entry: 'drainSessions',
       on: {
         'sessions.allClosed': { target: 'stopped' },
-        'supervisor.stop': { target: 'stopped' },
+        'supervisor.stop': { actions: 'closeSessions' },
       },
     },
     stopped: {
       type: 'final',
-      entry: 'closeSessions',
     },
   },
 });

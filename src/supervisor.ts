@@ -6,6 +6,7 @@ import { SupervisorError } from './jsonrpc/errors.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { DEFAULT_LIMITS, type Counters, type Limits, type SessionRuntime } from './runtime/context.js';
 import { jsonRpcDialect, type Dialect } from './runtime/dialect.js';
+import { ignoreChildDoneEvents } from './runtime/ignore-done.js';
 import { Emitter, type SupervisorEvents, type SupervisorListener } from './runtime/events.js';
 import { silentLogger, type Logger } from './runtime/logger.js';
 import type { MethodDefinition, MethodTable, NotificationHandler } from './runtime/methods.js';
@@ -119,23 +120,6 @@ function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
 }
 
 /**
- * The supervisor logic, answering the done event of each session actor without a machine step.
- * xstate relays `xstate.done.actor.<session id>` to the parent when a session ends, and memoizes the
- * transition candidates per event type on every state node, forever: a new session id per event meant
- * one cache entry per session ever attached (≈ 180 bytes each). The machine has no transition for the
- * event, so skipping it changes nothing else. Inherits from the machine (`Object.create`).
- */
-function withoutChildDoneEvents<L extends { transition(snapshot: any, event: { type: string }, scope: any): any }>(logic: L): L {
-  const lean = Object.create(logic) as L;
-  const transition = logic.transition.bind(logic);
-  Object.defineProperty(lean, 'transition', {
-    value: ((snapshot, event, scope) =>
-      event.type.startsWith('xstate.done.actor.') ? snapshot : transition(snapshot, event, scope)) as L['transition'],
-  });
-  return lean;
-}
-
-/**
  * Create a supervisor: it runs one connection actor per attached transport and one handler actor per
  * in-flight request, and keeps the invariants of the design (no write after close, every handler
  * settles once, …).
@@ -178,7 +162,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     if (session !== undefined) fn(session);
   };
 
-  const connectionLogic = connectionMachine.provide({
+  const connectionLogic = ignoreChildDoneEvents(connectionMachine.provide({
     actions: {
       startDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.startDrainTimer()),
       stopDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.stopDrainTimer()),
@@ -187,26 +171,35 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       cancelHandlers: ({ context }, params) => withSession(context.sessionId, (s) => s.cancelHandlers(params.reason)),
       closeTransport: ({ context }, params) => withSession(context.sessionId, (s) => s.closeTransport(params.reason)),
     },
-  });
+  }));
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
   });
   let stoppedResolved = false;
-  const checkStopped = (): void => {
+  let stopCheckQueued = false;
+  const stopIfIdle = (): void => {
+    stopCheckQueued = false;
     if (sessions.size > 0) return;
-    const value = actor.getSnapshot().value;
-    if (value === 'draining') actor.send({ type: 'sessions.allClosed' });
+    if (actor.getSnapshot().value === 'draining') actor.send({ type: 'sessions.allClosed' });
     if (actor.getSnapshot().value === 'stopped' && !stoppedResolved) {
       stoppedResolved = true;
       emitter.emit('supervisor.stopped', {});
       resolveStopped();
     }
   };
+  // A session often finishes inside its connection actor's final step; xstate relays that actor's
+  // done event to the supervisor right after. Checking on a microtask keeps the supervisor alive to
+  // receive it, so nothing is ever sent to a stopped actor.
+  const checkStopped = (): void => {
+    if (stopCheckQueued || sessions.size > 0) return;
+    stopCheckQueued = true;
+    queueMicrotask(stopIfIdle);
+  };
 
   const actor = createActor(
-    withoutChildDoneEvents(
+    ignoreChildDoneEvents(
       supervisorMachine.provide({
         actions: {
           drainSessions: () => {

@@ -38,32 +38,6 @@ interface PendingOutgoing {
   timer: unknown;
 }
 
-/** The prefix of the event xstate relays to a parent when a child actor reaches its final state. */
-const DONE_CHILD_EVENT = 'xstate.done.actor.';
-
-const leanLogics = new WeakMap<object, SessionRuntime['connectionLogic']>();
-
-/**
- * The connection logic, answering the done event of each handler actor without a machine step.
- * xstate relays `xstate.done.actor.<id>` to the parent whenever a child finishes; the connection
- * machine has no transition for it, so the full macrostep (≈ 3 µs per request) would end in the
- * same snapshot. Everything else goes through the machine. The lean logic inherits from the machine
- * (`Object.create`), so tools that read the machine from the actor still find it.
- */
-function leanConnectionLogic(logic: SessionRuntime['connectionLogic']): SessionRuntime['connectionLogic'] {
-  let lean = leanLogics.get(logic);
-  if (lean === undefined) {
-    lean = Object.create(logic) as SessionRuntime['connectionLogic'];
-    const transition = logic.transition.bind(logic);
-    Object.defineProperty(lean, 'transition', {
-      value: ((snapshot, event, scope) =>
-        (event.type as string).startsWith(DONE_CHILD_EVENT) ? snapshot : transition(snapshot, event, scope)) as typeof logic.transition,
-    });
-    leanLogics.set(logic, lean);
-  }
-  return lean;
-}
-
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
@@ -107,7 +81,7 @@ export class Session implements SessionHandle, TransportSink {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.actor = createActor(leanConnectionLogic(rt.connectionLogic), { parent, id, input: { sessionId: id } });
+    this.actor = createActor(rt.connectionLogic, { parent, id, input: { sessionId: id } });
     this.actor.subscribe({
       next: (snapshot) => {
         this.state = snapshot.value;
@@ -144,12 +118,12 @@ export class Session implements SessionHandle, TransportSink {
 
   /** Stop taking requests; finish the in-flight ones (bounded by `drainTimeoutMs`). */
   drain(): void {
-    this.actor.send({ type: 'session.drain' });
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'session.drain' });
   }
 
   /** Close now: live handlers are cancelled with `reason` (default `shutdown`). */
   close(reason: CancelReason = 'shutdown'): void {
-    this.actor.send({ type: 'session.close', reason });
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'session.close', reason });
   }
 
   // ---- TransportSink -------------------------------------------------------------------------

@@ -39,20 +39,26 @@ describe('supervisorMachine', () => {
     expect(actor.getSnapshot().value).toBe('stopped');
     expect(actor.getSnapshot().status).toBe('done');
     expect(actor.getSnapshot().hasTag('accepting')).toBe(false);
-    expect(calls).toEqual(['drainSessions', 'closeSessions']);
+    expect(calls).toEqual(['drainSessions']);
   });
 
-  it('stops from draining on supervisor.stop (forced), closing what is left', () => {
+  it('forces the close on supervisor.stop while draining, and stops once every session has closed', () => {
     const { actor, calls } = start();
     actor.send({ type: 'supervisor.drain' });
     actor.send({ type: 'supervisor.stop' });
-    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(actor.getSnapshot().value).toBe('draining');
     expect(calls).toEqual(['drainSessions', 'closeSessions']);
+    actor.send({ type: 'sessions.allClosed' });
+    expect(actor.getSnapshot().value).toBe('stopped');
   });
 
-  it('stops from running on supervisor.stop without draining', () => {
+  it('closes every session on supervisor.stop from running, and stops once they have closed', () => {
     const { actor, calls } = start();
     actor.send({ type: 'supervisor.stop' });
+    expect(actor.getSnapshot().value).toBe('draining');
+    expect(actor.getSnapshot().hasTag('accepting')).toBe(false);
+    expect(calls).toEqual(['closeSessions']);
+    actor.send({ type: 'sessions.allClosed' });
     expect(actor.getSnapshot().value).toBe('stopped');
     expect(calls).toEqual(['closeSessions']);
   });
@@ -76,7 +82,8 @@ describe('supervisorMachine', () => {
     SupervisorEvent,
   ][])('ignores %j once stopped', (event) => {
     const [s0] = initialTransition(supervisorMachine);
-    const [stopped] = transition(supervisorMachine, s0, { type: 'supervisor.stop' });
+    const [draining] = transition(supervisorMachine, s0, { type: 'supervisor.stop' });
+    const [stopped] = transition(supervisorMachine, draining, { type: 'sessions.allClosed' });
     const [after, actions] = transition(supervisorMachine, stopped, event);
     expect(after.value).toBe('stopped');
     expect(after.status).toBe('done');
