@@ -285,7 +285,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       return stopped;
     },
     close() {
-      actor.send({ type: 'supervisor.stop' });
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'supervisor.stop' });
       checkStopped();
       return stopped;
     },

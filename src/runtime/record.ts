@@ -1,13 +1,10 @@
-import type { Actor } from 'xstate';
 import type { RequestId } from '../../machines/handler.js';
-import type { handlerLogic } from '../../machines/handler-logic.js';
 import type { CancelReason } from '../../machines/reasons.js';
 import type { JsonRpcRequest } from '../jsonrpc/schema.js';
 import type { Batch } from './batch.js';
 import { CancelledError, type RequestContext, type SessionHandle } from './methods.js';
 
-/** A handler actor as the runtime creates it. */
-export type HandlerActor = Actor<typeof handlerLogic>;
+import type { HandlerActor } from './handler-actor.js';
 
 /**
  * A {@link CancelledError} without a captured stack: its stack would only show the runtime's

@@ -1,6 +1,6 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { connectionMachine } from '../../machines/connection.js';
-import { handlerLogic } from '../../machines/handler-logic.js';
+import { spawnHandlerActor } from './handler-actor.js';
 import type { RequestId } from '../../machines/handler.js';
 import type { CancelReason, DrainReason } from '../../machines/reasons.js';
 import { decodeFrame, decodeValue, encodeError, encodeNotification, encodeRequest, encodeResult, summarizeIssues } from '../jsonrpc/codec.js';
@@ -299,12 +299,10 @@ export class Session implements SessionHandle, TransportSink {
   private spawn(message: JsonRpcRequest, definition: MethodDefinition, params: unknown, batch: Batch | undefined): void {
     const { limits, clock, counters } = this.rt;
     counters.requests += 1;
-    const actor = createActor(handlerLogic, {
-      parent: this.actor,
-      id: `request:${String(message.id)}`,
-      input: { requestId: message.id, method: message.method },
+    const actor = spawnHandlerActor(this.actor, `request:${String(message.id)}`, {
+      requestId: message.id,
+      method: message.method,
     });
-    actor.start();
     const now = clock.now();
     const deadline = limits.requestTimeoutMs > 0 ? now + limits.requestTimeoutMs : Infinity;
     const record = new HandlerRecord(this, message.id, message, actor, deadline, batch);
