@@ -29,7 +29,8 @@ export class HandlerRecord implements RequestContext {
   done = false;
   /** Set when cancelled. */
   cancelReason: CancelReason | undefined = undefined;
-  graceTimer: unknown = undefined;
+  /** When a cancelled handler that has not settled is abandoned (clock time). */
+  graceDeadline = 0;
   /** When the handler started, on the supervisor's clock (for `request.completed`). */
   startedAt = 0;
   private controller: AbortController | undefined = undefined;

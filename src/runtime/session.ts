@@ -66,6 +66,7 @@ export class Session implements SessionHandle, TransportSink {
   private drainReason: DrainReason | null = null;
   private drainTimer: unknown = undefined;
   private requestTimer: unknown = undefined;
+  private graceTimer: unknown = undefined;
   private readonly running = new Map<RequestId, HandlerRecord>();
   private readonly cancelling = new Set<HandlerRecord>();
   private readonly outgoing = new Map<number, PendingOutgoing>();
@@ -398,7 +399,8 @@ export class Session implements SessionHandle, TransportSink {
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
     this.cancelling.add(record);
     this.rt.counters.cancelled[reason] += 1;
-    record.graceTimer = this.rt.clock.setTimeout(() => this.abandon(record), this.rt.limits.cancelGraceMs);
+    record.graceDeadline = this.rt.clock.now() + this.rt.limits.cancelGraceMs;
+    if (this.graceTimer === undefined) this.armGraceTimer();
     this.rt.emit('request.cancelled', { sessionId: this.id, requestId: record.requestId, method: record.method, reason });
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.answer(record.batch, encodeError(record.requestId, answer));
@@ -416,7 +418,6 @@ export class Session implements SessionHandle, TransportSink {
   }
 
   private abandon(record: HandlerRecord): void {
-    record.graceTimer = undefined;
     if (record.done) return;
     record.done = true;
     record.actor.send({ type: 'timer.cancelGrace' });
@@ -427,18 +428,44 @@ export class Session implements SessionHandle, TransportSink {
 
   private settle(record: HandlerRecord): void {
     record.done = true;
-    if (record.graceTimer !== undefined) {
-      this.rt.clock.clearTimeout(record.graceTimer);
-      record.graceTimer = undefined;
-    }
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    this.cancelling.delete(record);
+    if (this.cancelling.delete(record) && this.cancelling.size === 0 && this.graceTimer !== undefined) {
+      this.rt.clock.clearTimeout(this.graceTimer);
+      this.graceTimer = undefined;
+    }
     this.afterSettle();
   }
 
   private afterSettle(): void {
     if (this.running.size === 0 && this.state === 'draining') this.actor.send({ type: 'handlers.idle' });
     else if (this.state === 'closed') this.maybeFinish();
+  }
+
+  private armGraceTimer(): void {
+    let head: HandlerRecord | undefined;
+    for (const record of this.cancelling) {
+      head = record;
+      break;
+    }
+    if (head === undefined) return;
+    const delay = Math.max(0, head.graceDeadline - this.rt.clock.now());
+    this.graceTimer = this.rt.clock.setTimeout(() => this.onGraceTimer(), delay);
+  }
+
+  /**
+   * Handlers are cancelled in order and the grace is the same for all, so `cancelling` is a FIFO of
+   * grace deadlines: one timer per session, armed for the oldest, instead of one per handler.
+   */
+  private onGraceTimer(): void {
+    this.graceTimer = undefined;
+    const now = this.rt.clock.now();
+    const expired: HandlerRecord[] = [];
+    for (const record of this.cancelling) {
+      if (record.graceDeadline > now) break;
+      expired.push(record);
+    }
+    for (const record of expired) this.abandon(record);
+    if (this.cancelling.size > 0 && this.graceTimer === undefined) this.armGraceTimer();
   }
 
   private armRequestTimer(): void {
