@@ -133,6 +133,12 @@ class ToolCallContext implements ToolContext {
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A thrown tool error: protocol errors and cancellations go up; anything else is an `isError` result. */
+function toolError(error: unknown, ctx: RequestContext): ToolResult {
+  if (error instanceof JsonRpcError || ctx.signal.aborted) throw error;
+  return { content: [{ type: 'text', text: errorText(error) }], isError: true };
+}
+
 /**
  * Turn what a tool's `run` returned into a tool result: a string becomes text content, a
  * {@link ToolResult} goes as it is, any other value becomes its JSON text.
@@ -187,9 +193,10 @@ export class ToolRegistry {
 
   /**
    * Run `tools/call`: unknown tool or bad arguments → −32602; a thrown error → `isError: true`.
-   * A tool that was cancelled rethrows, so the runtime settles it as cancelled.
+   * A tool that was cancelled rethrows, so the runtime settles it as cancelled. A tool that answers
+   * synchronously is answered without a promise.
    */
-  async call(params: unknown, ctx: RequestContext): Promise<ToolResult> {
+  call(params: unknown, ctx: RequestContext): ToolResult | Promise<ToolResult> {
     const parsed = CallParams.safeParse(params);
     if (!parsed.success) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params', summarizeIssues(parsed.error));
     const tool = this.tools.get(parsed.data.name);
@@ -198,11 +205,15 @@ export class ToolRegistry {
     if (!args.success) {
       throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid arguments for tool ${tool.name}`, summarizeIssues(args.error));
     }
+    let out: unknown;
     try {
-      return toToolResult(await tool.run(args.data, new ToolCallContext(ctx)));
+      out = tool.run(args.data, new ToolCallContext(ctx));
     } catch (error) {
-      if (error instanceof JsonRpcError || ctx.signal.aborted) throw error;
-      return { content: [{ type: 'text', text: errorText(error) }], isError: true };
+      return toolError(error, ctx);
     }
+    if (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function') {
+      return Promise.resolve(out).then(toToolResult, (error: unknown) => toolError(error, ctx));
+    }
+    return toToolResult(out);
   }
 }
