@@ -167,8 +167,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       .then(() => {
         done = true;
       });
-    await within(task, 60_000);
-    if (!done) unexpected.push(`${env.label}: did not finish within 60 s`);
+    await within(task, 120_000);
+    if (!done) unexpected.push(`${env.label}: did not finish within 120 s`);
   };
 
   // The warm-up: every kind of fault a few times, so that the idle heap is the heap of a warm server.
