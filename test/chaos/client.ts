@@ -13,8 +13,10 @@ export interface RunClock {
   shutdownStartedAt: Map<number, number>;
 }
 
-/** Requests sent this long before the server's SIGTERM may race its close (see exempt()). */
-export const SHUTDOWN_RACE_MS = 1_000;
+/** Requests sent this long before the server's SIGTERM may race its close (see exempt()): a draining
+ * session closes once its handlers are idle, and frames still in transit or unread then (megabytes, for
+ * a stalled reader on a loaded server) are never seen by it. */
+export const SHUTDOWN_RACE_MS = 3_000;
 
 /** Close codes the client's own fault provokes: requests still pending then may go unanswered. */
 const FAULT_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1013]);
