@@ -311,7 +311,14 @@ export const codecProperties: PropertyDefinition[] = [
       const req = decodeFrame(encodeRequest(id as string | number, method as string, params));
       if (req.kind !== 'request') throw new Error(`request decoded as ${req.kind}`);
       if (!Object.is(req.message.id, id) || req.message.method !== method) throw new Error('request changed');
-      if (JSON.stringify(req.message.params) !== JSON.stringify(normalize(params))) throw new Error('params changed');
+      // A top-level `__proto__` member of params is dropped (never turned into a prototype).
+      const expected = normalize(params) as Record<string, unknown> | unknown[] | undefined;
+      if (expected !== undefined && !Array.isArray(expected) && Object.hasOwn(expected, '__proto__')) delete expected['__proto__'];
+      if (JSON.stringify(req.message.params) !== JSON.stringify(expected)) throw new Error('params changed');
+      const got = req.message.params;
+      if (got !== undefined && Object.getPrototypeOf(got) !== (Array.isArray(got) ? Array.prototype : Object.prototype)) {
+        throw new Error('params got a foreign prototype');
+      }
       const note = decodeFrame(encodeNotification(method as string, params));
       if (note.kind !== 'notification' || note.message.method !== method) throw new Error('notification changed');
       const res = decodeFrame(encodeResult(id as string | number, result));
