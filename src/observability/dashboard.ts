@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from './listen.js';
 import type { Supervisor } from '../supervisor.js';
 import { DASHBOARD_PAGE } from './dashboard/page.js';
 import { DashboardTracker } from './dashboard/tracker.js';
@@ -114,23 +114,16 @@ export async function startDashboard(supervisor: Supervisor, options: DashboardO
   };
 
   const server = createServer(handle);
+  let origin: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    origin = await listenHttp(server, host, port);
   } catch (error) {
     tracker.stop();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${address.port}/`,
+    url: `${origin}/`,
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CANCEL_REASONS } from '../../machines/reasons.js';
+import { listenHttp } from './listen.js';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
 
 /**
@@ -249,23 +249,16 @@ export async function startMetricsServer(supervisor: Pick<Supervisor, 'stats' | 
     response.end(request.method === 'HEAD' ? undefined : body);
   };
   const server = createServer(handle);
+  let origin: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    origin = await listenHttp(server, host, port);
   } catch (error) {
     latency.stop();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${address.port}/metrics`,
+    url: `${origin}/metrics`,
     close() {
       closing ??= new Promise<void>((resolve) => {
         latency.stop();
