@@ -131,6 +131,23 @@ class ToolCallContext implements ToolContext {
   }
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+
+/**
+ * The `tools/call` params: the common shape (a string `name`, `arguments` absent or a plain object)
+ * is read by hand; anything else goes through the zod schema, which words the −32602.
+ */
+function readCallParams(params: unknown): { name: string; arguments?: Record<string, unknown> | undefined } {
+  if (isPlainObject(params) && typeof params['name'] === 'string') {
+    const args = params['arguments'];
+    if (args === undefined || isPlainObject(args)) return { name: params['name'], arguments: args };
+  }
+  const parsed = CallParams.safeParse(params);
+  if (!parsed.success) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params', summarizeIssues(parsed.error));
+  return parsed.data;
+}
+
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** A thrown tool error: protocol errors and cancellations go up; anything else is an `isError` result. */
@@ -197,11 +214,10 @@ export class ToolRegistry {
    * synchronously is answered without a promise.
    */
   call(params: unknown, ctx: RequestContext): ToolResult | Promise<ToolResult> {
-    const parsed = CallParams.safeParse(params);
-    if (!parsed.success) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params', summarizeIssues(parsed.error));
-    const tool = this.tools.get(parsed.data.name);
-    if (tool === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${parsed.data.name}`, { name: parsed.data.name });
-    const args = tool.input.safeParse(parsed.data.arguments ?? {});
+    const call = readCallParams(params);
+    const tool = this.tools.get(call.name);
+    if (tool === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${call.name}`, { name: call.name });
+    const args = tool.input.safeParse(call.arguments ?? {});
     if (!args.success) {
       throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid arguments for tool ${tool.name}`, summarizeIssues(args.error));
     }
