@@ -1,36 +1,14 @@
 // shutdownOnSignals on a real child process (test/fixtures/stdio-server.ts) with real signals.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, FORCED_EXIT_CODE } from '../src/index.js';
-import { killStdioServers, spawnStdioServer, type Report, type StdioChild } from './fixtures/stdio-harness.js';
+import { killStdioServers, spawnStdioServer, type Report } from './fixtures/stdio-harness.js';
+import { expectCleanWire, statsOf } from './fixtures/stdio-expect.js';
 
 afterEach(() => {
   killStdioServers();
 });
 
-interface Stats {
-  state: string;
-  sessions: { connected: number; draining: number; closing: number; total: number };
-  inFlight: number;
-  cancelling: number;
-  completed: number;
-  refused: number;
-  cancelled: Record<string, number>;
-  abandoned: number;
-}
 
-const statsOf = (report: Report): Stats => report['stats'] as Stats;
-
-function expectCleanWire(child: StdioChild): void {
-  expect(child.garbage).toEqual([]);
-  for (const [id, count] of child.countsById()) {
-    if (id !== null) expect({ id, count }).toEqual({ id, count: 1 });
-  }
-  const stray = child
-    .stderr()
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('{"event":'));
-  expect(stray).toEqual([]);
-}
 
 function expectStoppedClean(report: Report): void {
   const stats = statsOf(report);

@@ -1,40 +1,14 @@
 // The stdio transport on real pipes: the server runs as a child process (test/fixtures/stdio-server.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/index.js';
-import { killStdioServers, spawnStdioServer, type Report, type StdioChild } from '../fixtures/stdio-harness.js';
+import { killStdioServers, spawnStdioServer, type Report } from '../fixtures/stdio-harness.js';
+import { expectCleanWire, statsOf } from '../fixtures/stdio-expect.js';
 
 afterEach(() => {
   killStdioServers();
 });
 
-interface Stats {
-  state: string;
-  sessions: { connected: number; draining: number; closing: number; total: number };
-  inFlight: number;
-  cancelling: number;
-  requests: number;
-  completed: number;
-  refused: number;
-  cancelled: Record<string, number>;
-  abandoned: number;
-  blockedSends: number;
-}
 
-const statsOf = (report: Report): Stats => report['stats'] as Stats;
-
-/** The invariants seen from outside: only JSON on stdout, at most one response per id, clean stderr. */
-function expectCleanWire(child: StdioChild): void {
-  expect(child.garbage).toEqual([]);
-  for (const [id, count] of child.countsById()) {
-    if (id !== null) expect({ id, count }).toEqual({ id, count: 1 });
-  }
-  // Only the fixture's reports on stderr: no stack trace, no EPIPE, no warning.
-  const stray = child
-    .stderr()
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('{"event":'));
-  expect(stray).toEqual([]);
-}
 
 /** The invariants seen from inside, at the end: nothing left running, nothing written after close. */
 function expectNothingLeft(report: Report): void {
