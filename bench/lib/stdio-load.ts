@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fixtureArgs, ROOT } from './child.js';
-import { processCpuMs } from './proc-cpu.js';
-import { isEcho, MCP_INITIALIZE, MCP_INITIALIZED, requestFrame } from './messages.js';
-import { LatencyRecorder, toResult, type LoadResult } from './stats.js';
+import { LoadWindow, RING } from './load-window.js';
+import { MCP_INITIALIZE, MCP_INITIALIZED, requestFrame } from './messages.js';
+import { toResult, type LoadResult } from './stats.js';
 
 /** One closed-loop JSON-lines load run against a stdio server started as a child process. */
 export interface StdioLoadOptions {
@@ -16,7 +16,6 @@ export interface StdioLoadOptions {
   measureMs: number;
 }
 
-const RING = 4096;
 
 /**
  * Start the server once, do the MCP handshake, then run each shape (1 connection × inFlight)
@@ -57,45 +56,21 @@ export async function runStdioLoad(options: StdioLoadOptions): Promise<LoadResul
     let nextId = 1;
     for (const shape of options.shapes) {
       const sentAt = new Float64Array(RING);
-      const recorder = new LatencyRecorder();
-      let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
-      let outstanding = 0;
-      let errors = 0;
-      let checked = false;
-      let resolveDrained: () => void = () => {};
+      const loadWindow = new LoadWindow();
       const sendNext = (): void => {
         const id = nextId++;
         sentAt[id % RING] = performance.now();
-        outstanding += 1;
+        loadWindow.sent();
         stdin.write(`${requestFrame('mcp', id)}\n`);
       };
       onMessage = (message) => {
         const now = performance.now();
-        outstanding -= 1;
-        if (message.error !== undefined || typeof message.id !== 'number' || (!checked && !isEcho(message))) errors += 1;
-        checked = true;
-        if (phase === 'measure') recorder.add(now - sentAt[(message.id as number) % RING]!);
-        if (phase !== 'stop') sendNext();
-        else if (outstanding === 0) resolveDrained();
+        const id = message.id;
+        if (loadWindow.answered(message, typeof id === 'number' ? sentAt[id % RING] : undefined, now)) sendNext();
       };
       for (let k = 0; k < shape.inFlight; k += 1) sendNext();
-      await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
-      phase = 'measure';
-      const cpu0 = processCpuMs(child.pid);
-      const start = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, options.measureMs));
-      phase = 'stop';
-      const windowMs = performance.now() - start;
-      const cpu1 = processCpuMs(child.pid);
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          resolveDrained = resolve;
-          if (outstanding === 0) resolve();
-        }),
-        new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
-      ]);
-      const cpuMs = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
-      results.push(toResult(options.name, 1, shape.inFlight, recorder, windowMs, errors, cpuMs));
+      const { windowMs, cpuMs } = await loadWindow.run(options, child.pid);
+      results.push(toResult(options.name, 1, shape.inFlight, loadWindow.recorder, windowMs, loadWindow.errors, cpuMs));
     }
     return results;
   } finally {

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { LatencyRecorder, toResult, type LoadResult } from './stats.js';
-import { processCpuMs } from './proc-cpu.js';
-import { isEcho, MCP_INITIALIZE, MCP_INITIALIZED, requestFrame, type LoadKind } from './messages.js';
+import { LoadWindow, RING } from './load-window.js';
+import { toResult, type LoadResult } from './stats.js';
+import { MCP_INITIALIZE, MCP_INITIALIZED, requestFrame, type LoadKind } from './messages.js';
 
 /** One closed-loop load run over WebSockets. */
 export interface WsLoadOptions {
@@ -17,7 +17,6 @@ export interface WsLoadOptions {
   serverPid?: number;
 }
 
-const RING = 4096;
 
 interface Conn {
   socket: WebSocket;
@@ -72,49 +71,26 @@ export async function runWsLoad(options: WsLoadOptions): Promise<LoadResult> {
     if (kind === 'mcp') await handshake(socket);
     conns.push({ socket, sentAt: new Float64Array(RING), nextId: 1 });
   }
-  const recorder = new LatencyRecorder();
-  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
-  let outstanding = 0;
-  let errors = 0;
-  let checked = false;
-  let resolveDrained: () => void = () => {};
+  const loadWindow = new LoadWindow();
 
   const sendNext = (conn: Conn): void => {
     const id = conn.nextId++;
     conn.sentAt[id % RING] = performance.now();
-    outstanding += 1;
+    loadWindow.sent();
     conn.socket.send(requestFrame(kind, id));
   };
 
   for (const conn of conns) {
     conn.socket.on('message', (data) => {
       const now = performance.now();
-      outstanding -= 1;
       const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: unknown };
-      if (message.error !== undefined || typeof message.id !== 'number' || (!checked && !isEcho(message))) errors += 1;
-      checked = true;
-      if (phase === 'measure') recorder.add(now - conn.sentAt[message.id! % RING]!);
-      if (phase !== 'stop') sendNext(conn);
-      else if (outstanding === 0) resolveDrained();
+      const id = message.id;
+      if (loadWindow.answered(message, typeof id === 'number' ? conn.sentAt[id % RING] : undefined, now)) sendNext(conn);
     });
   }
   for (const conn of conns) for (let k = 0; k < inFlight; k += 1) sendNext(conn);
 
-  await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
-  phase = 'measure';
-  const cpu0 = processCpuMs(options.serverPid);
-  const start = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, options.measureMs));
-  phase = 'stop';
-  const windowMs = performance.now() - start;
-  const cpu1 = processCpuMs(options.serverPid);
-  await Promise.race([
-    new Promise<void>((resolve) => {
-      resolveDrained = resolve;
-      if (outstanding === 0) resolve();
-    }),
-    new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
-  ]);
+  const { windowMs, cpuMs } = await loadWindow.run(options, options.serverPid);
   await Promise.all(
     conns.map(
       (conn) =>
@@ -128,6 +104,5 @@ export async function runWsLoad(options: WsLoadOptions): Promise<LoadResult> {
         }),
     ),
   );
-  const cpuMs = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
-  return toResult(options.name, connections, inFlight, recorder, windowMs, errors, cpuMs);
+  return toResult(options.name, connections, inFlight, loadWindow.recorder, windowMs, loadWindow.errors, cpuMs);
 }
