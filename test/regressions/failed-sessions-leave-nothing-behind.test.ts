@@ -1,22 +1,9 @@
 // A session whose actor fails reaches the supervisor machine as `xstate.error.actor.<session id>`;
 // xstate memoizes transition candidates per event type on every state node, forever, so each failed
 // session left a cache entry behind (≈ 400 bytes each; 10 000 failures ≈ 4.5 MB).
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createMemoryTransportPair, createSupervisor } from '../../src/index.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await nextTurn();
-  }
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from '../helpers/heap.js';
 
 describe('failed sessions leave nothing behind', () => {
   it('keeps the heap flat over 10 000 sessions whose actor failed', async () => {

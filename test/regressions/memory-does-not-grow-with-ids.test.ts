@@ -4,22 +4,9 @@
 // id: memory grew with every session ever attached and with every distinct request id a client chose.
 // Found by the chaos suite's leak check (heap after GC kept growing, heap snapshots showed
 // `candidates-xstate.done.actor.s1207` on the supervisor's state nodes).
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createMemoryTransportPair, createSupervisor } from '../../src/index.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await nextTurn();
-  }
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from '../helpers/heap.js';
 
 const N = 20_000;
 
