@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestClock } from '../../src/index.js';
 import { guardTransport } from '../../src/mcp/index.js';
+import { waitOrAbort } from '../fixtures/wait-or-abort.js';
 
 // The guard around a transport that is not stdio: the SDK's in-memory pair, with a raw peer on the
 // client side so every frame the server writes is visible.
@@ -11,18 +12,7 @@ import { guardTransport } from '../../src/mcp/index.js';
 function sdkServer(seen: { aborted: Array<{ id: unknown; reason: unknown }> }) {
   const server = new McpServer({ name: 'inproc', version: '1.0.0' });
   server.registerTool('wait', { inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      extra.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          seen.aborted.push({ id: extra.requestId, reason: extra.signal.reason });
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await waitOrAbort(ms, extra.signal, () => seen.aborted.push({ id: extra.requestId, reason: extra.signal.reason }));
     return { content: [{ type: 'text', text: 'done' }] };
   });
   return server;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestClock } from '../../src/index.js';
 import { guardTransport } from '../../src/mcp/index.js';
+import { waitOrAbort } from '../fixtures/wait-or-abort.js';
 
 // The SDK's stdio transport over in-process streams, so listeners and timers can be counted.
 
@@ -25,14 +26,7 @@ async function setup() {
   const aborted: unknown[] = [];
   const server = new McpServer({ name: 'streams', version: '1.0.0' });
   server.registerTool('wait', { inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      extra.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        aborted.push(extra.signal.reason);
-        resolve();
-      }, { once: true });
-    });
+    await waitOrAbort(ms, extra.signal, () => aborted.push(extra.signal.reason));
     return { content: [{ type: 'text', text: 'done' }] };
   });
   const guarded = guardTransport(new StdioServerTransport(input, output), { drainTimeoutMs: 100, clock });
