@@ -38,6 +38,28 @@ interface PendingOutgoing {
   timer: unknown;
 }
 
+const requestDeadlineOf = (record: HandlerRecord): number => record.deadline;
+const graceDeadlineOf = (record: HandlerRecord): number => record.graceDeadline;
+
+/** The delay until the first record's deadline (records in deadline order); none when empty or never. */
+function delayToFirst(records: Iterable<HandlerRecord>, deadlineOf: (r: HandlerRecord) => number, now: number): number | undefined {
+  for (const record of records) {
+    const deadline = deadlineOf(record);
+    return deadline === Infinity ? undefined : Math.max(0, deadline - now);
+  }
+  return undefined;
+}
+
+/** The records at the front of a deadline-ordered collection whose deadline has passed (a copy). */
+function expiredFront(records: Iterable<HandlerRecord>, deadlineOf: (r: HandlerRecord) => number, now: number): HandlerRecord[] {
+  const expired: HandlerRecord[] = [];
+  for (const record of records) {
+    if (deadlineOf(record) > now) break;
+    expired.push(record);
+  }
+  return expired;
+}
+
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
@@ -442,14 +464,8 @@ export class Session implements SessionHandle, TransportSink {
   }
 
   private armGraceTimer(): void {
-    let head: HandlerRecord | undefined;
-    for (const record of this.cancelling) {
-      head = record;
-      break;
-    }
-    if (head === undefined) return;
-    const delay = Math.max(0, head.graceDeadline - this.rt.clock.now());
-    this.graceTimer = this.rt.clock.setTimeout(() => this.onGraceTimer(), delay);
+    const delay = delayToFirst(this.cancelling, graceDeadlineOf, this.rt.clock.now());
+    if (delay !== undefined) this.graceTimer = this.rt.clock.setTimeout(() => this.onGraceTimer(), delay);
   }
 
   /**
@@ -458,36 +474,19 @@ export class Session implements SessionHandle, TransportSink {
    */
   private onGraceTimer(): void {
     this.graceTimer = undefined;
-    const now = this.rt.clock.now();
-    const expired: HandlerRecord[] = [];
-    for (const record of this.cancelling) {
-      if (record.graceDeadline > now) break;
-      expired.push(record);
-    }
-    for (const record of expired) this.abandon(record);
+    for (const record of expiredFront(this.cancelling, graceDeadlineOf, this.rt.clock.now())) this.abandon(record);
     if (this.cancelling.size > 0 && this.graceTimer === undefined) this.armGraceTimer();
   }
 
   private armRequestTimer(): void {
-    let head: HandlerRecord | undefined;
-    for (const record of this.running.values()) {
-      head = record;
-      break;
-    }
-    if (head === undefined || head.deadline === Infinity) return;
-    const delay = Math.max(0, head.deadline - this.rt.clock.now());
-    this.requestTimer = this.rt.clock.setTimeout(() => this.onRequestTimer(), delay);
+    const delay = delayToFirst(this.running.values(), requestDeadlineOf, this.rt.clock.now());
+    if (delay !== undefined) this.requestTimer = this.rt.clock.setTimeout(() => this.onRequestTimer(), delay);
   }
 
   /** Requests arrive in deadline order (one timeout per supervisor), so the map is a FIFO. */
   private onRequestTimer(): void {
     this.requestTimer = undefined;
-    const now = this.rt.clock.now();
-    const expired: HandlerRecord[] = [];
-    for (const record of this.running.values()) {
-      if (record.deadline > now) break;
-      expired.push(record);
-    }
+    const expired = expiredFront(this.running.values(), requestDeadlineOf, this.rt.clock.now());
     for (const record of expired) this.cancel(record, 'request-timeout');
     if (!this.finished && this.state !== 'closed') this.armRequestTimer();
   }
