@@ -1,8 +1,8 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { connectionMachine } from '../../machines/connection.js';
 import { spawnHandlerActor } from './handler-actor.js';
-import type { RequestId } from '../../machines/handler.js';
-import type { CancelReason, DrainReason } from '../../machines/reasons.js';
+import type { HandlerEvent, RequestId } from '../../machines/handler.js';
+import { CANCEL_REASONS, type CancelReason, type DrainReason } from '../../machines/reasons.js';
 import { decodeFrame, decodeValue, encodeError, encodeNotification, encodeRequest, encodeResult, summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError, SupervisorError, type JsonRpcErrorObject } from '../jsonrpc/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/schema.js';
@@ -37,6 +37,15 @@ interface PendingOutgoing {
   reject(error: unknown): void;
   timer: unknown;
 }
+
+// The handler events are immutable, so one frozen object per kind (per reason for a cancel) serves
+// every request: a cancel-all of 10k handlers allocates no event objects.
+const HANDLER_RESOLVE: HandlerEvent = Object.freeze({ type: 'handler.resolve' });
+const HANDLER_REJECT: HandlerEvent = Object.freeze({ type: 'handler.reject' });
+const CANCEL_GRACE: HandlerEvent = Object.freeze({ type: 'timer.cancelGrace' });
+const HANDLER_CANCEL = Object.fromEntries(
+  CANCEL_REASONS.map((reason) => [reason, Object.freeze({ type: 'handler.cancel', reason })]),
+) as Record<CancelReason, HandlerEvent>;
 
 const requestDeadlineOf = (record: HandlerRecord): number => record.deadline;
 const graceDeadlineOf = (record: HandlerRecord): number => record.graceDeadline;
@@ -359,7 +368,7 @@ export class Session implements SessionHandle, TransportSink {
       return;
     }
     record.done = true;
-    record.actor.send({ type: 'handler.resolve' });
+    record.actor.send(HANDLER_RESOLVE);
     if (record.cancelReason !== undefined) {
       // Answered after its cancel: the dialect already answered (or forbids an answer).
       this.rt.counters.lateAnswers += 1;
@@ -386,7 +395,7 @@ export class Session implements SessionHandle, TransportSink {
       return;
     }
     record.done = true;
-    record.actor.send({ type: 'handler.reject' });
+    record.actor.send(HANDLER_REJECT);
     if (record.cancelReason !== undefined) {
       this.settle(record);
       return;
@@ -417,7 +426,7 @@ export class Session implements SessionHandle, TransportSink {
   /** Cancel one running handler with a reason: abort its signal, answer per dialect, arm the grace. */
   cancel(record: HandlerRecord, reason: CancelReason): void {
     if (record.done || record.cancelReason !== undefined) return;
-    record.actor.send({ type: 'handler.cancel', reason });
+    record.actor.send(HANDLER_CANCEL[reason]);
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
     this.cancelling.add(record);
     this.rt.counters.cancelled[reason] += 1;
@@ -442,7 +451,7 @@ export class Session implements SessionHandle, TransportSink {
   private abandon(record: HandlerRecord): void {
     if (record.done) return;
     record.done = true;
-    record.actor.send({ type: 'timer.cancelGrace' });
+    record.actor.send(CANCEL_GRACE);
     this.rt.counters.abandoned += 1;
     this.rt.emit('handler.abandoned', { sessionId: this.id, requestId: record.requestId, method: record.method, reason: record.cancelReason! });
     this.settle(record);

@@ -46,7 +46,7 @@ describe('bench harness', () => {
         row('supervised-stdio', 1, 32, 50_000, 0.6, 12),
         row('mcp-sdk-stdio', 1, 32, 20_000, 1.5, 24),
       ],
-      inflight10k: { count: 10_000, spawnMs: 90, cancelMs: 60, spawnCpuMs: 90, cancelCpuMs: 60, floorSpawnMs: 20, floorCancelMs: 30, coldSpawnMs: 120, coldCancelMs: 70 },
+      inflight10k: { count: 10_000, spawnMs: 90, cancelMs: 60, spawnCpuMs: 90, cancelCpuMs: 60, floorSpawnMs: 20, floorCancelMs: 30, coldSpawnMs: 120, coldCancelMs: 70, deliverMs: 55, runtimeSpawnMs: 30, runtimeCancelMs: 51, runtimeSpawnCpuMs: 30, runtimeCancelCpuMs: 51 },
     };
     const figures = evaluate(report);
     const byName = new Map(figures.map((f) => [f.figure, f]));
@@ -56,6 +56,8 @@ describe('bench harness', () => {
     expect(byName.get('supervised-stdio / mcp-sdk-stdio req/s at 1x32')).toMatchObject({ value: 2.5, met: true });
     expect(byName.get('inflight-10k spawn')).toMatchObject({ value: 90, met: true });
     expect(byName.get('inflight-10k cancel-all')).toMatchObject({ value: 60, met: false });
+    expect(byName.get('inflight-10k spawn, runtime only')).toMatchObject({ value: 30, met: true });
+    expect(byName.get('inflight-10k cancel-all, runtime only')).toMatchObject({ value: 51, met: false });
     expect(byName.get('churn heap growth')).toMatchObject({ value: null, met: null });
     expect(renderTable({ ...report, figures })).toContain('supervised-stdio / mcp-sdk-stdio req/s at 1x32');
   });
@@ -65,6 +67,10 @@ describe('bench harness', () => {
     expect(result).toMatchObject({ count: 300 });
     expect(result.spawnMs).toBeGreaterThan(0);
     expect(result.cancelMs).toBeGreaterThan(0);
+    expect(result.deliverMs).toBeGreaterThan(0);
+    expect(result.deliverMs).toBeLessThanOrEqual(result.cancelMs as number);
+    expect(result.runtimeSpawnMs).toBeGreaterThan(0);
+    expect(result.runtimeCancelMs).toBeGreaterThan(0);
   });
 
   it('drives a WebSocket server in a closed loop and gets only echoes back', async () => {
