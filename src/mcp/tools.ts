@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcRequest } from '../jsonrpc/schema.js';
-import type { RequestContext, SessionHandle } from '../runtime/methods.js';
+import type { CancelledError, RequestContext, SessionHandle } from '../runtime/methods.js';
 import { sendProgress } from './progress.js';
 
 /**
@@ -125,6 +125,9 @@ class ToolCallContext implements ToolContext {
   }
   get session(): SessionHandle {
     return this.request.session;
+  }
+  onCancel(listener: (reason: CancelledError) => void): () => void {
+    return this.request.onCancel(listener);
   }
   progress(progress: number, total?: number, message?: string): boolean {
     return sendProgress(this.request, progress, total, message);

@@ -35,8 +35,31 @@ export interface SessionHandle {
  * ```
  */
 export interface RequestContext {
-  /** Aborted exactly when the request is cancelled; `signal.reason` is a {@link CancelledError}. */
+  /**
+   * Aborted exactly when the request is cancelled; `signal.reason` is a {@link CancelledError}.
+   * Created on first read, so a handler that never reads it costs no `AbortController`.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Run `listener` once when the request is cancelled, with the same {@link CancelledError} that
+   * `signal.reason` holds; returns a function that removes it. A listener added after the cancel
+   * runs at once. This is the cheap way to listen: no `AbortController`, no event dispatch (a
+   * runtime cancels 10k such handlers several times faster than 10k listening signals). A listener
+   * that throws is logged and never reaches the runtime.
+   *
+   * @example
+   * ```ts
+   * const wait: MethodHandler = (_params, ctx) =>
+   *   new Promise((resolve, reject) => {
+   *     const timer = setTimeout(resolve, 1000, 'done');
+   *     ctx.onCancel((reason) => {
+   *       clearTimeout(timer);
+   *       reject(reason);
+   *     });
+   *   });
+   * ```
+   */
+  onCancel(listener: (reason: CancelledError) => void): () => void;
   readonly requestId: RequestId;
   readonly method: string;
   /** The request as it arrived (for `_meta`, `progressToken`, …). */

@@ -10,7 +10,7 @@ import type { HandlerActor } from './handler-actor.js';
  * A {@link CancelledError} without a captured stack: its stack would only show the runtime's
  * cancel path, and capturing it was the largest single cost of cancelling 10k handlers.
  */
-function cancelledError(reason: CancelReason): CancelledError {
+export function cancelledError(reason: CancelReason): CancelledError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -34,6 +34,12 @@ export class HandlerRecord implements RequestContext {
   /** When the handler started, on the supervisor's clock (for `request.completed`). */
   startedAt = 0;
   private controller: AbortController | undefined = undefined;
+  /** The reason of the cancel, as an error: one object for the signal and every listener. */
+  private cancelError: CancelledError | undefined = undefined;
+  /** `onCancel` listeners: one held directly (the common case), more in an array. */
+  private listeners: CancelListener | CancelListener[] | undefined = undefined;
+  /** Where a throwing listener's error goes (set by the cancel). */
+  private listenerErrors: ListenerErrorSink | undefined = undefined;
 
   constructor(
     readonly session: SessionHandle,
@@ -52,14 +58,66 @@ export class HandlerRecord implements RequestContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.cancelReason !== undefined) this.controller.abort(cancelledError(this.cancelReason));
+      if (this.cancelReason !== undefined) this.controller.abort(this.errorFor(this.cancelReason));
     }
     return this.controller.signal;
   }
 
-  /** Abort the signal (if anyone holds it) with the reason. */
-  abort(reason: CancelReason): void {
+  onCancel(listener: CancelListener): () => void {
+    if (this.cancelReason !== undefined) {
+      this.call(listener, this.errorFor(this.cancelReason));
+      return noop;
+    }
+    const held = this.listeners;
+    if (held === undefined) this.listeners = listener;
+    else if (typeof held === 'function') this.listeners = [held, listener];
+    else held.push(listener);
+    return () => this.removeListener(listener);
+  }
+
+  /**
+   * Cancel: abort the signal (if anyone holds it) and call the `onCancel` listeners, all with one
+   * {@link CancelledError} — `shared` when the caller cancels many handlers for one reason at once
+   * (as `AbortSignal.any` hands its one reason to every dependent signal), else one of its own.
+   * A throwing listener goes to `onListenerError`, and the others still run.
+   */
+  abort(reason: CancelReason, onListenerError: ListenerErrorSink, shared?: CancelledError): void {
     this.cancelReason = reason;
-    this.controller?.abort(cancelledError(reason));
+    this.listenerErrors = onListenerError;
+    if (shared !== undefined) this.cancelError = shared;
+    const listeners = this.listeners;
+    if (this.controller === undefined && listeners === undefined) return;
+    const error = this.errorFor(reason);
+    this.controller?.abort(error);
+    if (listeners === undefined) return;
+    this.listeners = undefined;
+    if (typeof listeners === 'function') this.call(listeners, error);
+    else for (const listener of listeners) this.call(listener, error);
+  }
+
+  private errorFor(reason: CancelReason): CancelledError {
+    return (this.cancelError ??= cancelledError(reason));
+  }
+
+  private call(listener: CancelListener, error: CancelledError): void {
+    try {
+      listener(error);
+    } catch (thrown) {
+      this.listenerErrors?.(thrown, this);
+    }
+  }
+
+  private removeListener(listener: CancelListener): void {
+    const held = this.listeners;
+    if (held === listener) this.listeners = undefined;
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(listener);
+      if (at !== -1) held.splice(at, 1);
+    }
   }
 }
+
+type CancelListener = (reason: CancelledError) => void;
+type ListenerErrorSink = (error: unknown, record: HandlerRecord) => void;
+
+const noop = (): void => {};

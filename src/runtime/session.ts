@@ -9,8 +9,8 @@ import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../js
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
-import type { MethodDefinition, SessionHandle } from './methods.js';
-import { HandlerRecord } from './record.js';
+import type { CancelledError, MethodDefinition, SessionHandle } from './methods.js';
+import { cancelledError, HandlerRecord } from './record.js';
 
 /** A connection actor as the runtime runs it. */
 export type ConnectionActor = Actor<typeof connectionMachine>;
@@ -269,7 +269,7 @@ export class Session implements SessionHandle, TransportSink {
   }
 
   cancelHandlers(reason: CancelReason): void {
-    for (const record of [...this.running.values()]) this.cancel(record, reason);
+    this.cancelAll(reason);
   }
 
   closeTransport(reason: CancelReason | null): void {
@@ -423,8 +423,18 @@ export class Session implements SessionHandle, TransportSink {
     this.rt.emit('request.completed', { sessionId: this.id, requestId: record.requestId, method: record.method, outcome, durationMs });
   }
 
+  /**
+   * Cancel every running handler, iterating over a snapshot. They share one {@link CancelledError}
+   * for the reason, so a close does not build one error per handler.
+   */
+  private cancelAll(reason: CancelReason): void {
+    if (this.running.size === 0) return;
+    const error = cancelledError(reason);
+    for (const record of [...this.running.values()]) this.cancel(record, reason, error);
+  }
+
   /** Cancel one running handler with a reason: abort its signal, answer per dialect, arm the grace. */
-  cancel(record: HandlerRecord, reason: CancelReason): void {
+  cancel(record: HandlerRecord, reason: CancelReason, shared?: CancelledError): void {
     if (record.done || record.cancelReason !== undefined) return;
     record.actor.send(HANDLER_CANCEL[reason]);
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
@@ -436,9 +446,14 @@ export class Session implements SessionHandle, TransportSink {
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.answer(record.batch, encodeError(record.requestId, answer));
     else record.batch?.skip();
-    record.abort(reason);
+    record.abort(reason, this.cancelListenerFailed, shared);
     this.afterSettle();
   }
+
+  /** An `onCancel` listener threw: logged, and the cancel goes on. One function per session. */
+  private readonly cancelListenerFailed = (error: unknown, record: HandlerRecord): void => {
+    this.rt.logger.warn({ sessionId: this.id, requestId: record.requestId, method: record.method, err: error }, 'cancel listener threw');
+  };
 
   /** A cancel notification from the peer. Unknown or finished ids are ignored. */
   cancelByPeer(requestId: RequestId): void {
@@ -605,7 +620,7 @@ export class Session implements SessionHandle, TransportSink {
     this.maySend = false;
     this.state = 'closed';
     this.stopDrainTimer();
-    for (const record of [...this.running.values()]) this.cancel(record, 'session-failed');
+    this.cancelAll('session-failed');
     try {
       this.transport.close('internal-error');
     } catch (closeError) {

@@ -28,6 +28,17 @@ const tools = [
   }),
   defineTool({ name: 'fail', input: z.object({ message: z.string() }), run: ({ message }) => { throw new Error(message); } }),
   defineTool({ name: 'json', input: z.object({}), run: () => ({ a: 1 }) }),
+  defineTool({
+    name: 'waitOnCancel',
+    input: z.object({}),
+    run: (_args, ctx) =>
+      new Promise((_, reject) =>
+        ctx.onCancel((reason) => {
+          seen.aborted.push(`onCancel:${reason.reason}`);
+          reject(reason);
+        }),
+      ),
+  }),
 ];
 
 const makeServer = (extra: Parameters<typeof createMcpServer>[0] extends infer O ? Partial<O> : never = {}) =>
@@ -111,7 +122,7 @@ describe('MCP tools', () => {
     peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     await flush();
     const result = (peer.received[0] as { result: { tools: Array<{ name: string; inputSchema: unknown; description?: string }> } }).result;
-    expect(result.tools.map((t) => t.name)).toEqual(['echo', 'wait', 'fail', 'json']);
+    expect(result.tools.map((t) => t.name)).toEqual(['echo', 'wait', 'fail', 'json', 'waitOnCancel']);
     expect(result.tools[0]).toEqual({
       name: 'echo',
       description: 'Echo text',
@@ -170,6 +181,21 @@ describe('MCP cancellation', () => {
     expect(seen.aborted).toEqual(['client']);
     expect(peer.received).toEqual([{ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'still here' }] } }]);
     expect(server.stats().cancelled.client).toBe(1);
+  });
+
+  it('calls a tool\'s ctx.onCancel listener on notifications/cancelled, and on close with the close\'s reason', async () => {
+    seen.aborted.length = 0;
+    const server = makeServer();
+    const { peer, session } = await connectInitialized(server);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'waitOnCancel', arguments: {} } });
+    peer.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'waitOnCancel', arguments: {} } });
+    peer.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } });
+    await flush();
+    expect(seen.aborted).toEqual(['onCancel:client']);
+    session.close('shutdown');
+    await session.closed;
+    expect(seen.aborted).toEqual(['onCancel:client', 'onCancel:shutdown']);
+    expect(server.stats()).toMatchObject({ abandoned: 0, cancelling: 0 });
   });
 
   it('ignores a cancel for an unknown or finished id', async () => {
