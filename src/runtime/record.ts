@@ -42,11 +42,9 @@ export class HandlerRecord implements RequestContext {
   private cancelError: CancelledError | undefined = undefined;
   /** `onCancel` listeners: one held directly (the common case), more in an array. */
   private listeners: CancelListener | CancelListener[] | undefined = undefined;
-  /** Where a throwing listener's error goes (set by the cancel). */
-  private listenerErrors: ListenerErrorSink | undefined = undefined;
 
   constructor(
-    readonly session: SessionHandle,
+    readonly session: SessionHandle & ListenerErrorSink,
     readonly requestId: RequestId,
     readonly message: JsonRpcRequest,
     readonly actor: HandlerActor,
@@ -83,11 +81,10 @@ export class HandlerRecord implements RequestContext {
    * Cancel: abort the signal (if anyone holds it) and call the `onCancel` listeners, all with one
    * {@link CancelledError} — `shared` when the caller cancels many handlers for one reason at once
    * (as `AbortSignal.any` hands its one reason to every dependent signal), else one of its own.
-   * A throwing listener goes to `onListenerError`, and the others still run.
+   * A throwing listener is reported to the session, and the others still run.
    */
-  abort(reason: CancelReason, onListenerError: ListenerErrorSink, shared?: CancelledError): void {
+  abort(reason: CancelReason, shared?: CancelledError): void {
     this.cancelReason = reason;
-    this.listenerErrors = onListenerError;
     if (shared !== undefined) this.cancelError = shared;
     const listeners = this.listeners;
     if (this.controller === undefined && listeners === undefined) return;
@@ -107,7 +104,7 @@ export class HandlerRecord implements RequestContext {
     try {
       listener(error);
     } catch (thrown) {
-      this.listenerErrors?.(thrown, this);
+      this.session.cancelListenerFailed(thrown, this);
     }
   }
 
@@ -122,6 +119,9 @@ export class HandlerRecord implements RequestContext {
 }
 
 type CancelListener = (reason: CancelledError) => void;
-type ListenerErrorSink = (error: unknown, record: HandlerRecord) => void;
+/** Where a throwing `onCancel` listener is reported: the session, which logs it. */
+interface ListenerErrorSink {
+  cancelListenerFailed(error: unknown, record: HandlerRecord): void;
+}
 
 const noop = (): void => {};

@@ -446,14 +446,14 @@ export class Session implements SessionHandle, TransportSink {
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.answer(record.batch, encodeError(record.requestId, answer));
     else record.batch?.skip();
-    record.abort(reason, this.cancelListenerFailed, shared);
+    record.abort(reason, shared);
     this.afterSettle();
   }
 
-  /** An `onCancel` listener threw: logged, and the cancel goes on. One function per session. */
-  private readonly cancelListenerFailed = (error: unknown, record: HandlerRecord): void => {
+  /** An `onCancel` listener threw: logged, and the cancel goes on. */
+  cancelListenerFailed(error: unknown, record: HandlerRecord): void {
     this.rt.logger.warn({ sessionId: this.id, requestId: record.requestId, method: record.method, err: error }, 'cancel listener threw');
-  };
+  }
 
   /** A cancel notification from the peer. Unknown or finished ids are ignored. */
   cancelByPeer(requestId: RequestId): void {
