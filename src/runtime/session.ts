@@ -84,7 +84,6 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * ```
  */
 export class Session implements SessionHandle, TransportSink {
-  readonly locals = new Map<string, unknown>();
   readonly actor: ConnectionActor;
   /** Resolves once the session is closed and every handler has settled or been abandoned. */
   readonly closed: Promise<SessionCloseInfo>;
@@ -99,8 +98,11 @@ export class Session implements SessionHandle, TransportSink {
   private requestTimer: unknown = undefined;
   private graceTimer: unknown = undefined;
   private readonly running = new Map<RequestId, HandlerRecord>();
-  private readonly cancelling = new Set<HandlerRecord>();
-  private readonly outgoing = new Map<number, PendingOutgoing>();
+  // Created on first use: most sessions never cancel a handler nor send a request of their own,
+  // and an empty Map or Set is ≈ 180 B per idle session.
+  private cancelling: Set<HandlerRecord> | undefined = undefined;
+  private outgoing: Map<number, PendingOutgoing> | undefined = undefined;
+  private localsMap: Map<string, unknown> | undefined = undefined;
   private nextOutgoingId = 1;
   private resolveClosed!: (info: SessionCloseInfo) => void;
 
@@ -127,6 +129,11 @@ export class Session implements SessionHandle, TransportSink {
     return this.transport.kind;
   }
 
+  /** Per-session storage for dialects and handlers (created on first use). */
+  get locals(): Map<string, unknown> {
+    return (this.localsMap ??= new Map());
+  }
+
   /** Requests whose handlers are running (not yet cancelled). */
   get inFlight(): number {
     return this.running.size;
@@ -134,7 +141,7 @@ export class Session implements SessionHandle, TransportSink {
 
   /** Handlers cancelled but not yet settled or abandoned. */
   get cancellingCount(): number {
-    return this.cancelling.size;
+    return this.cancelling?.size ?? 0;
   }
 
   /** Start the actor and the transport. */
@@ -233,13 +240,13 @@ export class Session implements SessionHandle, TransportSink {
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? 30_000;
       const timer = this.rt.clock.setTimeout(() => {
-        this.outgoing.delete(id);
+        this.outgoing?.delete(id);
         reject(new SupervisorError('ERR_REQUEST_TIMEOUT', `${method} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.outgoing.set(id, { resolve, reject, timer });
+      (this.outgoing ??= new Map()).set(id, { resolve, reject, timer });
       if (!this.write(encodeRequest(id, method, params))) {
         this.rt.clock.clearTimeout(timer);
-        this.outgoing.delete(id);
+        this.outgoing?.delete(id);
         reject(new SupervisorError('ERR_SESSION_CLOSED', `session ${this.id} cannot send`));
       }
     });
@@ -438,7 +445,7 @@ export class Session implements SessionHandle, TransportSink {
     if (record.done || record.cancelReason !== undefined) return;
     record.actor.send(HANDLER_CANCEL[reason]);
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    this.cancelling.add(record);
+    (this.cancelling ??= new Set()).add(record);
     this.rt.counters.cancelled[reason] += 1;
     record.graceDeadline = this.rt.clock.now() + this.rt.limits.cancelGraceMs;
     if (this.graceTimer === undefined) this.armGraceTimer();
@@ -475,7 +482,8 @@ export class Session implements SessionHandle, TransportSink {
   private settle(record: HandlerRecord): void {
     record.done = true;
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    if (this.cancelling.delete(record) && this.cancelling.size === 0 && this.graceTimer !== undefined) {
+    const cancelling = this.cancelling;
+    if (cancelling !== undefined && cancelling.delete(record) && cancelling.size === 0 && this.graceTimer !== undefined) {
       this.rt.clock.clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
     }
@@ -488,6 +496,7 @@ export class Session implements SessionHandle, TransportSink {
   }
 
   private armGraceTimer(): void {
+    if (this.cancelling === undefined) return;
     const delay = delayToFirst(this.cancelling, graceDeadlineOf, this.rt.clock.now());
     if (delay !== undefined) this.graceTimer = this.rt.clock.setTimeout(() => this.onGraceTimer(), delay);
   }
@@ -498,8 +507,9 @@ export class Session implements SessionHandle, TransportSink {
    */
   private onGraceTimer(): void {
     this.graceTimer = undefined;
+    if (this.cancelling === undefined) return;
     for (const record of expiredFront(this.cancelling, graceDeadlineOf, this.rt.clock.now())) this.abandon(record);
-    if (this.cancelling.size > 0 && this.graceTimer === undefined) this.armGraceTimer();
+    if (this.cancellingCount > 0 && this.graceTimer === undefined) this.armGraceTimer();
   }
 
   private armRequestTimer(): void {
@@ -540,12 +550,12 @@ export class Session implements SessionHandle, TransportSink {
 
   private onResponse(message: JsonRpcResponse): void {
     const id = message.id;
-    const pending = typeof id === 'number' ? this.outgoing.get(id) : undefined;
+    const pending = typeof id === 'number' ? this.outgoing?.get(id) : undefined;
     if (pending === undefined || typeof id !== 'number') {
       this.rt.logger.debug({ sessionId: this.id, id }, 'response to no pending request ignored');
       return;
     }
-    this.outgoing.delete(id);
+    this.outgoing?.delete(id);
     this.rt.clock.clearTimeout(pending.timer);
     if ('error' in message) pending.reject(new JsonRpcError(message.error.code, message.error.message, message.error.data));
     else pending.resolve(message.result);
@@ -631,15 +641,15 @@ export class Session implements SessionHandle, TransportSink {
 
   private maybeFinish(): void {
     if (this.finished || this.state !== 'closed') return;
-    if (this.running.size > 0 || this.cancelling.size > 0) return;
+    if (this.running.size > 0 || this.cancellingCount > 0) return;
     this.finished = true;
     this.maySend = false;
     this.stopDrainTimer();
     if (this.requestTimer !== undefined) this.rt.clock.clearTimeout(this.requestTimer);
     this.requestTimer = undefined;
-    for (const [id, pending] of [...this.outgoing]) {
+    for (const [id, pending] of [...(this.outgoing ?? [])]) {
       this.rt.clock.clearTimeout(pending.timer);
-      this.outgoing.delete(id);
+      this.outgoing?.delete(id);
       pending.reject(new SupervisorError('ERR_SESSION_CLOSED', `session ${this.id} closed`));
     }
     const info: SessionCloseInfo = {

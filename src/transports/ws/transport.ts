@@ -49,8 +49,28 @@ function toBuffer(data: RawData): Buffer {
 type Deferred = (sink: TransportSink) => void;
 
 /**
- * The transport as a class: its state in fields, its getters on the prototype, and only the six
- * callbacks `ws` and the timers need as per-connection closures (a few hundred bytes per socket).
+ * The transport of each socket, for the four socket listeners below: `ws` calls a listener with the
+ * socket as `this`, so one shared function per event serves every connection, instead of four
+ * closures per socket.
+ */
+const transportOf = new WeakMap<WebSocket, WsTransport>();
+
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  transportOf.get(this)?.onMessage(data, isBinary);
+}
+function onSocketPong(this: WebSocket): void {
+  transportOf.get(this)?.onPong();
+}
+function onSocketError(this: WebSocket, error: Error): void {
+  transportOf.get(this)?.onError(error);
+}
+function onSocketClose(this: WebSocket, code: number): void {
+  transportOf.get(this)?.onClose(code);
+}
+
+/**
+ * The transport as a class: its state in fields, its getters on the prototype, and only the four
+ * callbacks the timers and `socket.send` need as per-connection closures.
  */
 class WsTransport implements WebSocketTransport {
   readonly kind = 'ws' as const;
@@ -72,11 +92,12 @@ class WsTransport implements WebSocketTransport {
     private readonly socket: WebSocket,
     private readonly config: ResolvedTransportOptions,
   ) {
+    transportOf.set(socket, this);
     // The 'error' listener first: an unhandled 'error' would kill the process.
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('message', this.onMessage);
-    socket.on('pong', this.onPong);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
     if (socket.readyState === WebSocket.CLOSED) this.onClose(1006);
   }
 
@@ -194,10 +215,11 @@ class WsTransport implements WebSocketTransport {
     if (this.closeTimer !== undefined) this.config.timers.clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     const socket = this.socket;
-    socket.off('message', this.onMessage);
-    socket.off('pong', this.onPong);
-    socket.off('close', this.onClose);
-    socket.off('error', this.onError);
+    socket.off('message', onSocketMessage);
+    socket.off('pong', onSocketPong);
+    socket.off('close', onSocketClose);
+    socket.off('error', onSocketError);
+    transportOf.delete(socket);
   }
 
   // ---- callbacks (bound once per connection) ---------------------------------------------------
@@ -244,7 +266,10 @@ class WsTransport implements WebSocketTransport {
     }
   };
 
-  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+  // ---- socket events (through the shared listeners above) -------------------------------------
+
+  /** @internal */
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.socket.readyState !== WebSocket.OPEN) {
       // The peer's close frame or the socket's end came first: the output is gone; the session drops it.
       this.reportClosed('peer closed while closing');
@@ -266,25 +291,28 @@ class WsTransport implements WebSocketTransport {
       return;
     }
     this.deliver((s) => s.onFrame(text));
-  };
+  }
 
-  private readonly onPong = (): void => {
+  /** @internal */
+  onPong(): void {
     this.awaitingPong = false;
-  };
+  }
 
-  private readonly onError = (error: Error): void => {
+  /** @internal */
+  onError(error: Error): void {
     const code = closeCodeForError(error);
     const name = (error as { code?: unknown }).code;
     this.closeWith(code, `ws-error ${code}${typeof name === 'string' ? ` ${name}` : ''}`);
     // ws closes the socket itself on a protocol error, so this code is already on the wire.
     if (this.code === undefined) this.code = code;
-  };
+  }
 
-  private readonly onClose = (code: number): void => {
+  /** @internal */
+  onClose(code: number): void {
     this.detach();
     if (this.code === undefined) this.code = code;
     this.reportClosed(`peer closed ${code}`);
-  };
+  }
 }
 
 /**
