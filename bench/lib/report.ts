@@ -162,6 +162,7 @@ export function renderMarkdown(report: Report): string {
       '| inflight-10k | spawn ms | cancel-all ms |',
       '|---|---:|---:|',
       `| AbortSignal listeners, wall (median of warm rounds) | ${i.spawnMs} | ${i.cancelMs} (delivered to all: ${i.deliverMs}) |`,
+      `| AbortSignal listeners ÷ Node alone (steady when the machine is not) | ${ratio(i.spawnMs, i.floorSpawnMs) ?? '–'} | ${ratio(i.cancelMs, i.floorCancelMs) ?? '–'} |`,
       `| AbortSignal listeners, CPU | ${i.spawnCpuMs} | ${i.cancelCpuMs} |`,
       `| AbortSignal listeners, first (cold) round | ${i.coldSpawnMs} | ${i.coldCancelMs} |`,
       `| Node alone: 10k AbortControllers + listener + promise | ${i.floorSpawnMs} | ${i.floorCancelMs} |`,
