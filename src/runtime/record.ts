@@ -86,14 +86,21 @@ export class HandlerRecord implements RequestContext {
   abort(reason: CancelReason, shared?: CancelledError): void {
     this.cancelReason = reason;
     if (shared !== undefined) this.cancelError = shared;
-    const listeners = this.listeners;
-    if (this.controller === undefined && listeners === undefined) return;
+    if (this.controller === undefined && this.listeners === undefined) return;
     const error = this.errorFor(reason);
     this.controller?.abort(error);
+    // Read after the signal's own listeners ran: they may have removed some of these.
+    const listeners = this.listeners;
     if (listeners === undefined) return;
+    if (typeof listeners === 'function') {
+      this.listeners = undefined;
+      this.call(listeners, error);
+      return;
+    }
+    // A listener may remove one that has not run yet, as `removeEventListener` can during an abort:
+    // walk a copy and skip what is gone from the live list. One added now runs at once (above).
+    for (const listener of [...listeners]) if (listeners.includes(listener)) this.call(listener, error);
     this.listeners = undefined;
-    if (typeof listeners === 'function') this.call(listeners, error);
-    else for (const listener of listeners) this.call(listener, error);
   }
 
   private errorFor(reason: CancelReason): CancelledError {

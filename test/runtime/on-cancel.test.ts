@@ -120,6 +120,40 @@ describe('ctx.onCancel', () => {
     await supervisor.close();
   });
 
+  it('skips a listener that an earlier listener or a signal listener removed during the cancel', async () => {
+    const order: string[] = [];
+    const supervisor = createSupervisor({
+      methods: {
+        wait: (_params: unknown, ctx: RequestContext) =>
+          new Promise((_, reject) => {
+            let removeC = (): void => {};
+            const removeD = ctx.onCancel(() => order.push('d'));
+            ctx.signal.addEventListener('abort', () => {
+              order.push('signal');
+              removeD();
+            });
+            ctx.onCancel(() => {
+              order.push('a');
+              removeC();
+              ctx.onCancel(() => order.push('added during the cancel'));
+            });
+            ctx.onCancel((reason) => {
+              order.push('b');
+              reject(reason);
+            });
+            removeC = ctx.onCancel(() => order.push('c'));
+          }),
+      },
+    });
+    const { transport, peer } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    peer.send(req(1, 'wait'));
+    peer.send(cancelReq(1));
+    await flush();
+    expect(order).toEqual(['signal', 'a', 'added during the cancel', 'b']);
+    await supervisor.close();
+  });
+
   it('logs a listener that throws, runs the rest, and the session goes on', async () => {
     const h = createCheckedSupervisor({
       methods: {
