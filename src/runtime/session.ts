@@ -3,13 +3,15 @@ import type { connectionMachine } from '../../machines/connection.js';
 import { spawnHandlerActor } from './handler-actor.js';
 import type { HandlerEvent, RequestId } from '../../machines/handler.js';
 import { CANCEL_REASONS, type CancelReason, type DrainReason } from '../../machines/reasons.js';
-import { decodeFrame, decodeValue, encodeError, encodeNotification, encodeRequest, encodeResult, summarizeIssues } from '../jsonrpc/codec.js';
+import { decodeFrame, decodeValue, encodeError, encodeNotification, encodeResult, summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError, SupervisorError, type JsonRpcErrorObject } from '../jsonrpc/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
 import type { CancelledError, MethodDefinition, SessionHandle } from './methods.js';
+import { delayToFirst, expiredFront } from './deadlines.js';
+import { OutgoingRequests } from './outgoing.js';
 import { cancelledError, HandlerRecord } from './record.js';
 
 /** A connection actor as the runtime runs it. */
@@ -32,12 +34,6 @@ export interface SessionCloseInfo {
   failed: boolean;
 }
 
-interface PendingOutgoing {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  timer: unknown;
-}
-
 // The handler events are immutable, so one frozen object per kind (per reason for a cancel) serves
 // every request: a cancel-all of 10k handlers allocates no event objects.
 const HANDLER_RESOLVE: HandlerEvent = Object.freeze({ type: 'handler.resolve' });
@@ -49,25 +45,6 @@ const HANDLER_CANCEL = Object.fromEntries(
 
 const requestDeadlineOf = (record: HandlerRecord): number => record.deadline;
 const graceDeadlineOf = (record: HandlerRecord): number => record.graceDeadline;
-
-/** The delay until the first record's deadline (records in deadline order); none when empty or never. */
-function delayToFirst(records: Iterable<HandlerRecord>, deadlineOf: (r: HandlerRecord) => number, now: number): number | undefined {
-  for (const record of records) {
-    const deadline = deadlineOf(record);
-    return deadline === Infinity ? undefined : Math.max(0, deadline - now);
-  }
-  return undefined;
-}
-
-/** The records at the front of a deadline-ordered collection whose deadline has passed (a copy). */
-function expiredFront(records: Iterable<HandlerRecord>, deadlineOf: (r: HandlerRecord) => number, now: number): HandlerRecord[] {
-  const expired: HandlerRecord[] = [];
-  for (const record of records) {
-    if (deadlineOf(record) > now) break;
-    expired.push(record);
-  }
-  return expired;
-}
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -101,9 +78,8 @@ export class Session implements SessionHandle, TransportSink {
   // Created on first use: most sessions never cancel a handler nor send a request of their own,
   // and an empty Map or Set is ≈ 180 B per idle session.
   private cancelling: Set<HandlerRecord> | undefined = undefined;
-  private outgoing: Map<number, PendingOutgoing> | undefined = undefined;
+  private outgoing: OutgoingRequests | undefined = undefined;
   private localsMap: Map<string, unknown> | undefined = undefined;
-  private nextOutgoingId = 1;
   private resolveClosed!: (info: SessionCloseInfo) => void;
 
   constructor(
@@ -236,20 +212,8 @@ export class Session implements SessionHandle, TransportSink {
     if (this.finished || this.state === 'closed') {
       return Promise.reject(new SupervisorError('ERR_SESSION_CLOSED', `session ${this.id} is closed`));
     }
-    const id = this.nextOutgoingId++;
-    return new Promise((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? 30_000;
-      const timer = this.rt.clock.setTimeout(() => {
-        this.outgoing?.delete(id);
-        reject(new SupervisorError('ERR_REQUEST_TIMEOUT', `${method} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      (this.outgoing ??= new Map()).set(id, { resolve, reject, timer });
-      if (!this.write(encodeRequest(id, method, params))) {
-        this.rt.clock.clearTimeout(timer);
-        this.outgoing?.delete(id);
-        reject(new SupervisorError('ERR_SESSION_CLOSED', `session ${this.id} cannot send`));
-      }
-    });
+    this.outgoing ??= new OutgoingRequests(this.rt.clock);
+    return this.outgoing.send(this.id, method, params, options.timeoutMs ?? 30_000, (frame) => this.write(frame));
   }
 
   // ---- actions the connection machine calls (through the supervisor's provide) ----------------
@@ -549,16 +513,8 @@ export class Session implements SessionHandle, TransportSink {
   }
 
   private onResponse(message: JsonRpcResponse): void {
-    const id = message.id;
-    const pending = typeof id === 'number' ? this.outgoing?.get(id) : undefined;
-    if (pending === undefined || typeof id !== 'number') {
-      this.rt.logger.debug({ sessionId: this.id, id }, 'response to no pending request ignored');
-      return;
-    }
-    this.outgoing?.delete(id);
-    this.rt.clock.clearTimeout(pending.timer);
-    if ('error' in message) pending.reject(new JsonRpcError(message.error.code, message.error.message, message.error.data));
-    else pending.resolve(message.result);
+    if (this.outgoing?.onResponse(message) === true) return;
+    this.rt.logger.debug({ sessionId: this.id, id: message.id }, 'response to no pending request ignored');
   }
 
   private onBatch(items: unknown[]): void {
@@ -647,11 +603,7 @@ export class Session implements SessionHandle, TransportSink {
     this.stopDrainTimer();
     if (this.requestTimer !== undefined) this.rt.clock.clearTimeout(this.requestTimer);
     this.requestTimer = undefined;
-    for (const [id, pending] of [...(this.outgoing ?? [])]) {
-      this.rt.clock.clearTimeout(pending.timer);
-      this.outgoing?.delete(id);
-      pending.reject(new SupervisorError('ERR_SESSION_CLOSED', `session ${this.id} closed`));
-    }
+    this.outgoing?.rejectAll(this.id);
     const info: SessionCloseInfo = {
       sessionId: this.id,
       reason: this.failed ? 'session-failed' : this.actor.getSnapshot().context.closeReason,
