@@ -66,6 +66,34 @@ describe('ctx.onCancel', () => {
     await supervisor.close();
   });
 
+  it('gives every handler cancelled by one close the same CancelledError, and each client cancel its own', async () => {
+    const reasons = new Map<unknown, CancelledError>();
+    const supervisor = createSupervisor({
+      methods: {
+        wait: (_params: unknown, ctx: RequestContext) =>
+          new Promise((_, reject) =>
+            ctx.onCancel((reason) => {
+              reasons.set(ctx.requestId, reason);
+              reject(reason);
+            }),
+          ),
+      },
+    });
+    const { transport, peer } = createMemoryTransportPair();
+    const session = supervisor.attach(transport);
+    for (let id = 1; id <= 4; id += 1) peer.send(req(id, 'wait'));
+    peer.send(cancelReq(1));
+    peer.send(cancelReq(2));
+    peer.vanish();
+    await session.closed;
+    expect(reasons.get(1)!.reason).toBe('client');
+    expect(reasons.get(2)!.reason).toBe('client');
+    expect(reasons.get(1)).not.toBe(reasons.get(2));
+    expect(reasons.get(3)!.reason).toBe('transport-closed');
+    expect(reasons.get(3)).toBe(reasons.get(4));
+    await supervisor.close();
+  });
+
   it('runs a listener added after the cancel at once, with the same reason', async () => {
     const late: CancelledError[] = [];
     let context: RequestContext | undefined;
