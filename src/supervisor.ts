@@ -84,7 +84,10 @@ export interface Supervisor {
   readonly accepting: boolean;
   readonly state: 'running' | 'draining' | 'stopped';
   readonly limits: Readonly<Limits>;
-  /** Run a session over this transport. Throws `ERR_NOT_ACCEPTING` once draining or stopped. */
+  /**
+   * Run a session over this transport. Throws `ERR_NOT_ACCEPTING` once draining or stopped, and
+   * `ERR_TRANSPORT_IN_USE` for a transport already attached (here or to another supervisor).
+   */
   attach(transport: Transport): Session;
   /** Open sessions. */
   sessions(): Session[];
@@ -97,6 +100,9 @@ export interface Supervisor {
   stats(): SupervisorStats;
   on<K extends keyof SupervisorEvents>(type: K, listener: SupervisorListener<K>): () => void;
 }
+
+/** Every transport ever attached, by any supervisor: a transport carries exactly one session. */
+const attachedTransports = new WeakSet<Transport>();
 
 function normalize(table: MethodTable | undefined): Map<string, MethodDefinition> {
   const map = new Map<string, MethodDefinition>();
@@ -270,6 +276,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (!actor.getSnapshot().hasTag('accepting')) {
         throw new SupervisorError('ERR_NOT_ACCEPTING', `supervisor is ${actor.getSnapshot().value}; no new sessions`);
       }
+      if (attachedTransports.has(transport)) {
+        throw new SupervisorError('ERR_TRANSPORT_IN_USE', `this ${transport.kind} transport is already attached; a transport carries one session`);
+      }
+      attachedTransports.add(transport);
       const id = `s${nextSessionId++}`;
       const session = new Session(runtime, id, transport, actor);
       sessions.set(id, session);

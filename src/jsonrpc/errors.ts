@@ -89,7 +89,8 @@ export type SupervisorErrorCode =
   | 'ERR_SESSION_CLOSED'
   | 'ERR_REQUEST_CANCELLED'
   | 'ERR_REQUEST_TIMEOUT'
-  | 'ERR_INVALID_OPTION';
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_TRANSPORT_IN_USE';
 
 /**
  * A local error with a stable string `code`.

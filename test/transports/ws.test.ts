@@ -368,6 +368,30 @@ describe('attachWebSocket and createWebSocketTransport', () => {
     expect(codes).toEqual(CLOSE_CODE_BY_INTENT);
   });
 
+  it('refuses a second transport on the same socket, and a second attach of one transport, with ERR_TRANSPORT_IN_USE', async () => {
+    const supervisor = createSupervisor({ methods });
+    extraSupervisors.push(supervisor);
+    own = await startOwnServer({ accepting: true, attach: () => undefined }, {}, false);
+    const client = wrapClient(new WebSocket(own.url, { perMessageDeflate: false }));
+    await once(client.ws, 'open');
+    const serverSocket = own.sockets[0]!;
+    const transport = createWebSocketTransport(serverSocket);
+    expect(() => createWebSocketTransport(serverSocket)).toThrow(expect.objectContaining({ code: 'ERR_TRANSPORT_IN_USE' }));
+    supervisor.attach(transport);
+    expect(() => supervisor.attach(transport)).toThrow(expect.objectContaining({ code: 'ERR_TRANSPORT_IN_USE' }));
+    const other = createSupervisor({ methods });
+    extraSupervisors.push(other);
+    expect(() => other.attach(transport)).toThrow(SupervisorError);
+    // The one session still works, and it is the only one.
+    client.request(1, 'echo', { once: true });
+    expect(await client.response(1)).toMatchObject({ result: { once: true } });
+    expect(supervisor.sessions()).toHaveLength(1);
+    expect(other.sessions()).toHaveLength(0);
+    client.ws.close(1000);
+    await client.closed;
+    await until(() => supervisor.sessions().length === 0, 'closed');
+  });
+
   it('rejects invalid options with ERR_INVALID_OPTION', async () => {
     const supervisor = createSupervisor({ methods });
     extraSupervisors.push(supervisor);

@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import { SupervisorError } from '../../jsonrpc/errors.js';
 import type { CloseIntent, Transport, TransportSink } from '../types.js';
 import {
   CLOSE_CODE_BY_INTENT,
@@ -92,6 +93,9 @@ class WsTransport implements WebSocketTransport {
     private readonly socket: WebSocket,
     private readonly config: ResolvedTransportOptions,
   ) {
+    if (transportOf.has(socket)) {
+      throw new SupervisorError('ERR_TRANSPORT_IN_USE', 'this socket already has a transport; a socket carries one session');
+    }
     transportOf.set(socket, this);
     // The 'error' listener first: an unhandled 'error' would kill the process.
     socket.on('error', onSocketError);
