@@ -1,3 +1,4 @@
+import { SupervisorError } from '../jsonrpc/errors.js';
 import type { Session } from '../runtime/session.js';
 import type { Supervisor } from '../supervisor.js';
 import { createStdioTransport, type StdioTransportOptions } from './stdio/transport.js';
@@ -16,7 +17,9 @@ export type { LineSink } from './stdio/line-splitter.js';
  * nothing else keeps it alive. When the reader of stdout goes away (EPIPE), the session closes and
  * its handlers are cancelled with `transport-closed`; the process does not crash.
  *
- * Nothing else may write to stdout: it carries the protocol. Log to stderr.
+ * Nothing else may write to stdout: it carries the protocol. Log to stderr. Throws
+ * `ERR_NOT_ACCEPTING` once the supervisor drains or stopped, and `ERR_TRANSPORT_IN_USE` while
+ * another transport reads the same input.
  *
  * @example
  * ```ts
@@ -30,6 +33,8 @@ export type { LineSink } from './stdio/line-splitter.js';
  * ```
  */
 export function serveStdio(supervisor: Supervisor, options: StdioTransportOptions = {}): Session {
+  // Checked before the transport claims stdin, so a refused call leaves stdin free for another.
+  if (!supervisor.accepting) throw new SupervisorError('ERR_NOT_ACCEPTING', `supervisor is ${supervisor.state}; no new sessions`);
   const transport = createStdioTransport({ maxLineBytes: supervisor.limits.maxMessageBytes, ...options });
   return supervisor.attach(transport);
 }

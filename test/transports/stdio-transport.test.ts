@@ -193,6 +193,42 @@ describe('createStdioTransport', () => {
   });
 });
 
+describe('one transport per input stream', () => {
+  it('refuses a second transport on an input another one reads, and frees the input when the first stops reading', () => {
+    const input = new PassThrough();
+    const first = createStdioTransport({ input, output: new PassThrough() });
+    const second = (): unknown => createStdioTransport({ input, output: new PassThrough() });
+    expect(second).toThrow(expect.objectContaining({ code: 'ERR_TRANSPORT_IN_USE' }));
+    const { sink, seen } = recorder();
+    first.start(sink);
+    expect(second).toThrow(SupervisorError);
+    first.close('normal');
+    expect(seen).toEqual([{ closed: 'closed by server' }]);
+    const third = createStdioTransport({ input, output: new PassThrough() });
+    third.close('normal');
+  });
+
+  it('frees the input once it ended, so a new transport may take it', async () => {
+    const input = new PassThrough();
+    const first = createStdioTransport({ input, output: new PassThrough() });
+    const { sink, seen } = recorder();
+    first.start(sink);
+    input.end();
+    await tick();
+    expect(seen).toEqual([{ inputEnded: true }]);
+    expect(() => createStdioTransport({ input, output: new PassThrough() })).not.toThrow();
+  });
+
+  it('serveStdio refuses with ERR_NOT_ACCEPTING before it claims the input', async () => {
+    const input = new PassThrough();
+    const supervisor = createSupervisor({ methods: {} });
+    await supervisor.drain();
+    expect(() => serveStdio(supervisor, { input, output: new PassThrough() })).toThrow(expect.objectContaining({ code: 'ERR_NOT_ACCEPTING' }));
+    const transport = createStdioTransport({ input, output: new PassThrough() });
+    transport.close('normal');
+  });
+});
+
 describe('serveStdio', () => {
   it('serves a session over the streams, with the supervisor maxMessageBytes as the line cap', async () => {
     const input = new PassThrough();

@@ -76,6 +76,10 @@ function guard(stream: Emitter): void {
   stream.on('error', swallow);
 }
 
+// The input streams a transport reads (or will read once started): two readers of one stdin would
+// each get some of the lines. Released when the transport stops reading.
+const readers = new WeakSet<Emitter>();
+
 const toBytes = (chunk: unknown): Uint8Array =>
   chunk instanceof Uint8Array ? chunk : Buffer.from(String(chunk), 'utf8');
 
@@ -100,6 +104,10 @@ class StdioTransportImpl implements StdioTransport {
     maxLineBytes: number,
     private readonly maxBufferedBytes: number,
   ) {
+    if (readers.has(input)) {
+      throw new SupervisorError('ERR_TRANSPORT_IN_USE', 'this input stream already has a transport reading it; a stream carries one session');
+    }
+    readers.add(input);
     this.splitter = new LineSplitter(maxLineBytes, {
       line: (text) => {
         if (!this.closed) this.sink?.onFrame(text);
@@ -216,6 +224,7 @@ class StdioTransportImpl implements StdioTransport {
     this.input.off('error', this.onInputError);
     // A paused pipe is no longer read, so it no longer keeps the process alive.
     this.input.pause();
+    readers.delete(this.input);
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -258,6 +267,8 @@ class StdioTransportImpl implements StdioTransport {
  * - `write()` returning `false` reports pressure `high` until `'drain'` (the runtime refuses new requests
  *   meanwhile); more than `maxBufferedBytes` left unread counts as output gone.
  * - `close()` stops reading the input and ends the output once what is queued has been written.
+ * - One transport per input stream: creating a second one while the first still reads (or has not
+ *   started yet) throws `ERR_TRANSPORT_IN_USE`.
  *
  * @example
  * ```ts
