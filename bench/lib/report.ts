@@ -81,9 +81,11 @@ export function evaluate(report: Report): Figure[] {
   atLeast('supervised-stdio / raw-stdio req/s at 1x32', 0.8, ratio(supStdio?.opsPerSec, rawStdio?.opsPerSec), ratio(rawStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
   atLeast('supervised-stdio / mcp-sdk-stdio req/s at 1x32', 2, ratio(supStdio?.opsPerSec, sdkStdio?.opsPerSec), ratio(sdkStdio?.cpuUsPerOp, supStdio?.cpuUsPerOp));
   const inflight = report.inflight10k;
-  atMost('inflight-10k spawn', 100, inflight?.spawnMs ?? null, 'ms', inflight?.spawnCpuMs);
+  atMost('inflight-10k spawn, AbortSignal listeners', 100, inflight?.spawnMs ?? null, 'ms', inflight?.spawnCpuMs);
   atMost('inflight-10k cancel-all, AbortSignal listeners', 50, inflight?.cancelMs ?? null, 'ms', inflight?.cancelCpuMs);
+  atMost('inflight-10k spawn, onCancel listeners', 100, inflight?.onCancelSpawnMs ?? null, 'ms', inflight?.onCancelSpawnCpuMs);
   atMost('inflight-10k cancel-all, onCancel listeners', 50, inflight?.onCancelCancelMs ?? null, 'ms', inflight?.onCancelCancelCpuMs);
+  atMost('inflight-10k spawn, runtime only', 100, inflight?.runtimeSpawnMs ?? null, 'ms', inflight?.runtimeSpawnCpuMs);
   atMost('inflight-10k cancel-all, runtime only', 50, inflight?.runtimeCancelMs ?? null, 'ms', inflight?.runtimeCancelCpuMs);
   const idle = report.idleSessions;
   atMost('idle-sessions heap per session above raw ws', 8192, idle?.aboveRawBytes ?? null, 'B');
