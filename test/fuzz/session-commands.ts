@@ -248,7 +248,7 @@ export function syncPhase(m: SessionModel, r: SessionRig): void {
 
 const request = fc.tuple(fc.constantFrom(...RIG_METHODS), fc.boolean()).map(([method, s]) => new RequestCmd(method, s));
 const slowRequest = fc
-  .tuple(fc.constantFrom<RigMethod>('ok', 'polite', 'stubborn', 'fail', 'notify'), fc.boolean())
+  .tuple(fc.constantFrom<RigMethod>('ok', 'polite', 'listener', 'stubborn', 'fail', 'notify'), fc.boolean())
   .map(([method, s]) => new RequestCmd(method, s));
 const cancel = fc
   .tuple(fc.constantFrom('pending', 'pending', 'pending', 'finished', 'unknown', 'zero' as const), fc.nat(7))

@@ -22,7 +22,7 @@ export interface RigConfig {
 }
 
 /** Methods of the rig, by how they finish. */
-export const RIG_METHODS = ['sync', 'throws', 'ok', 'fail', 'polite', 'stubborn', 'notify', 'missing'] as const;
+export const RIG_METHODS = ['sync', 'throws', 'ok', 'fail', 'polite', 'listener', 'stubborn', 'notify', 'missing'] as const;
 export type RigMethod = (typeof RIG_METHODS)[number];
 
 export const LIMITS = { drainTimeoutMs: 100, cancelGraceMs: 50, maxMessageBytes: 512 } as const;
@@ -38,6 +38,8 @@ interface Response {
 interface HandlerCall {
   id: RequestId;
   ctx: RequestContext;
+  /** What its `onCancel` listener was called with (`listener` calls only). */
+  heard?: unknown[];
 }
 
 interface HandlerActorInfo {
@@ -283,6 +285,18 @@ export class SessionRig {
           void later(`polite ${String(ctx.requestId)}`, () => resolve('polite'));
         });
       },
+      // Listens with onCancel and never reads its signal (the signal is created lazily by the check).
+      listener: (_p, ctx) => {
+        const heard: unknown[] = [];
+        this.calls.push({ id: ctx.requestId, ctx, heard });
+        return new Promise((resolve, reject) => {
+          ctx.onCancel((reason) => {
+            heard.push(reason);
+            void later(`heard ${String(ctx.requestId)}`, () => reject(reason));
+          });
+          void later(`listener ${String(ctx.requestId)}`, () => resolve('listened'));
+        });
+      },
       stubborn: (_p, ctx) => {
         track(ctx);
         return new Promise(() => {});
@@ -340,6 +354,11 @@ export class SessionRig {
       const reason = this.cancelEvents.get(keyOf(call.id));
       const signal = call.ctx.signal;
       expect(signal.aborted === (reason !== undefined), `${keyOf(call.id)}: aborted=${signal.aborted}, cancel=${reason}`);
+      if (call.heard !== undefined) {
+        const heard = call.heard;
+        expect(heard.length === (reason !== undefined ? 1 : 0), `${keyOf(call.id)}: onCancel heard ${heard.length} times, cancel=${reason}`);
+        if (heard.length > 0) expect(heard[0] === signal.reason, `${keyOf(call.id)}: onCancel and signal.reason differ`);
+      }
       if (reason !== undefined) {
         const why = signal.reason as unknown;
         expect(why instanceof CancelledError && why.reason === reason, `${keyOf(call.id)}: abort reason ${String(why)}`);
