@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import { describeMachine, type DiagramModel, type DiagramState } from './model.js';
+import { describeMachine, stateNotes, type DiagramModel, type DiagramState } from './model.js';
 
 /**
  * Options of {@link toMermaid}.
@@ -21,14 +21,6 @@ const ENTITIES: Record<string, string> = { '#': '#35;', ';': '#59;', '"': '#quot
 /** Mermaid treats `#`, `;`, quotes and angle brackets specially in labels: write them as entity codes. */
 function text(value: string): string {
   return value.replace(/[#;"<>]/g, (c) => ENTITIES[c] ?? c);
-}
-
-function noteLines(state: DiagramState): string[] {
-  const lines: string[] = [];
-  if (state.tags.length > 0) lines.push(`tags: ${state.tags.join(', ')}`);
-  if (state.entry.length > 0) lines.push(`entry / ${state.entry.join(', ')}`);
-  if (state.exit.length > 0) lines.push(`exit / ${state.exit.join(', ')}`);
-  return lines;
 }
 
 function renderState(model: DiagramModel, state: DiagramState, indent: string, out: string[]): void {
@@ -54,7 +46,7 @@ function renderChildren(model: DiagramModel, parent: DiagramState, indent: strin
     if (child.type === 'final') out.push(`${indent}${child.id} --> [*]`);
   }
   for (const child of parent.children) {
-    const lines = noteLines(child);
+    const lines = stateNotes(child);
     if (lines.length === 0) continue;
     out.push(`${indent}note right of ${child.id}`);
     for (const line of lines) out.push(`${indent}  ${text(line)}`);
@@ -94,7 +86,7 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
     for (const t of model.transitions) {
       if (t.source === model.root.id) out.push(`  ${t.source} --> ${t.target} : ${text(t.label)}`);
     }
-    const lines = noteLines(model.root);
+    const lines = stateNotes(model.root);
     if (lines.length > 0) {
       out.push(`  note right of ${model.root.id}`);
       for (const line of lines) out.push(`    ${text(line)}`);

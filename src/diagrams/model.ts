@@ -204,6 +204,22 @@ function describeState(node: NodeLike, transitions: DiagramTransition[]): Diagra
 }
 
 /**
+ * The note lines both renderers draw under a state's name: its tags, entry and exit actions.
+ *
+ * @example
+ * ```ts
+ * stateNotes(state); // ['tags: may-send', 'entry / startDrainTimer']
+ * ```
+ */
+export function stateNotes(state: DiagramState): string[] {
+  const lines: string[] = [];
+  if (state.tags.length > 0) lines.push(`tags: ${state.tags.join(', ')}`);
+  if (state.entry.length > 0) lines.push(`entry / ${state.entry.join(', ')}`);
+  if (state.exit.length > 0) lines.push(`exit / ${state.exit.join(', ')}`);
+  return lines;
+}
+
+/**
  * Walk `machine.root` and return its states (with tags, entry and exit actions) and every
  * transition, eventless (`always`) and delayed (`after`) ones included — `toDirectedGraph` drops
  * eventless transitions, so the diagrams do not use it. The order follows the machine's

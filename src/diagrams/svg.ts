@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api.js';
-import { describeMachine, type DiagramModel, type DiagramState, type DiagramTransition } from './model.js';
+import { describeMachine, stateNotes, type DiagramModel, type DiagramState, type DiagramTransition } from './model.js';
 
 /**
  * Options of {@link toSvg}.
@@ -38,21 +38,13 @@ function esc(value: string): string {
     .replace(/'/g, '&#39;');
 }
 
-function notes(state: DiagramState): string[] {
-  const lines: string[] = [];
-  if (state.tags.length > 0) lines.push(`tags: ${state.tags.join(', ')}`);
-  if (state.entry.length > 0) lines.push(`entry / ${state.entry.join(', ')}`);
-  if (state.exit.length > 0) lines.push(`exit / ${state.exit.join(', ')}`);
-  return lines;
-}
-
 function headerHeight(state: DiagramState): number {
-  const lines = notes(state);
+  const lines = stateNotes(state);
   return NAME_LINE + (lines.length > 0 ? lines.length * NOTE_LINE + 6 : 0);
 }
 
 function boxWidth(state: DiagramState): number {
-  const lines = notes(state);
+  const lines = stateNotes(state);
   return Math.max(80, width(state.key, NAME_SIZE), ...lines.map((l) => width(l, NOTE_SIZE))) + 2 * PAD;
 }
 
@@ -152,7 +144,7 @@ function drawState(state: DiagramState, boxes: Map<string, Placed>, out: string[
     out.push(`<rect class="inner" x="${num(box.x + 4)}" y="${num(box.y + 4)}" width="${num(box.width - 8)}" height="${num(box.height - 8)}" rx="5"/>`);
   }
   out.push(`<text class="name" x="${num(box.x + PAD)}" y="${num(box.y + 20)}">${esc(state.key)}</text>`);
-  const lines = notes(state);
+  const lines = stateNotes(state);
   if (lines.length > 0) {
     out.push(`<line x1="${num(box.x)}" y1="${num(box.y + NAME_LINE)}" x2="${num(box.x + box.width)}" y2="${num(box.y + NAME_LINE)}"/>`);
     lines.forEach((line, i) => {

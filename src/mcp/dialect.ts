@@ -96,18 +96,23 @@ export interface McpDialectOptions {
  */
 export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
   const open = new Set([...BEFORE_INITIALIZE, ...(options.openMethods ?? [])]);
-  return {
-    ...mcpDialect,
-    admit(request, session) {
-      const initialized = session.locals.has(PROTOCOL_VERSION);
-      if (request.method === 'initialize') {
-        return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;
-      }
-      if (!initialized && !open.has(request.method)) {
-        return { code: ErrorCode.NotInitialized, message: 'Server not initialized', data: { method: request.method } };
-      }
-      return undefined;
-    },
+  return { ...mcpDialect, admit: admitAfterInitialize(open) };
+}
+
+/**
+ * MCP admission: `initialize` once per session (a second one is −32600); before it, only the
+ * methods in `open`, every other request −32002 `Server not initialized`.
+ */
+function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['admit']> {
+  return (request, session) => {
+    const initialized = session.locals.has(PROTOCOL_VERSION);
+    if (request.method === 'initialize') {
+      return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;
+    }
+    if (!initialized && !open.has(request.method)) {
+      return { code: ErrorCode.NotInitialized, message: 'Server not initialized', data: { method: request.method } };
+    }
+    return undefined;
   };
 }
 
@@ -138,16 +143,7 @@ export const mcpDialect: Dialect = {
         return undefined;
     }
   },
-  admit(request, session) {
-    const initialized = session.locals.has(PROTOCOL_VERSION);
-    if (request.method === 'initialize') {
-      return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;
-    }
-    if (!initialized && !BEFORE_INITIALIZE.has(request.method)) {
-      return { code: ErrorCode.NotInitialized, message: 'Server not initialized', data: { method: request.method } };
-    }
-    return undefined;
-  },
+  admit: admitAfterInitialize(BEFORE_INITIALIZE),
   cancellable: (method) => method !== 'initialize',
   batches: false,
 };

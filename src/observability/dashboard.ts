@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenHttp } from './listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveHttp } from './listen.js';
 import type { Supervisor } from '../supervisor.js';
 import { DASHBOARD_PAGE } from './dashboard/page.js';
 import { DashboardTracker } from './dashboard/tracker.js';
@@ -113,28 +113,12 @@ export async function startDashboard(supervisor: Supervisor, options: DashboardO
     response.write(`retry: 1000\nevent: view\ndata: ${JSON.stringify(tracker.view())}\n\n`);
   };
 
-  const server = createServer(handle);
-  let origin: string;
-  try {
-    origin = await listenHttp(server, host, port);
-  } catch (error) {
+  const http = await serveHttp(handle, host, port, () => {
+    closed = true;
     tracker.stop();
-    throw error;
-  }
-  let closing: Promise<void> | undefined;
-  return {
-    url: `${origin}/`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        closed = true;
-        tracker.stop();
-        if (timer !== undefined) clearTimeout(timer);
-        for (const stream of [...streams]) stream.end();
-        streams.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+    if (timer !== undefined) clearTimeout(timer);
+    for (const stream of [...streams]) stream.end();
+    streams.clear();
+  });
+  return { url: `${http.origin}/`, close: () => http.close() };
 }

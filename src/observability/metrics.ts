@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CANCEL_REASONS } from '../../machines/reasons.js';
-import { listenHttp } from './listen.js';
+import { serveHttp } from './listen.js';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
 
 /**
@@ -248,24 +248,6 @@ export async function startMetricsServer(supervisor: Pick<Supervisor, 'stats' | 
     response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
     response.end(request.method === 'HEAD' ? undefined : body);
   };
-  const server = createServer(handle);
-  let origin: string;
-  try {
-    origin = await listenHttp(server, host, port);
-  } catch (error) {
-    latency.stop();
-    throw error;
-  }
-  let closing: Promise<void> | undefined;
-  return {
-    url: `${origin}/metrics`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        latency.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  const http = await serveHttp(handle, host, port, () => latency.stop());
+  return { url: `${http.origin}/metrics`, close: () => http.close() };
 }

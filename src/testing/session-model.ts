@@ -283,6 +283,24 @@ export function createSessionTestModel(factory: SessionServerFactory, options: S
   const settleTimeoutMs = options.settleTimeoutMs ?? 5_000;
   const covered = new Set<string>();
 
+  /** Each path of one machine as a runnable test path: its steps counted for coverage, run by `body`. */
+  const toPaths = <C, E extends { type: string }>(
+    machine: 'connection' | 'handler',
+    paths: ReadonlyArray<{ steps: unknown }>,
+    body: (h: Harness, steps: ReadonlyArray<Step<C, E>>) => Promise<void>,
+  ): SessionTestPath[] =>
+    paths.map((path) => {
+      const steps = path.steps as ReadonlyArray<Step<C, E>>;
+      coveredBy(machine, steps, covered);
+      const description = describe(machine, steps);
+      return {
+        machine,
+        description,
+        events: steps.slice(1).map((s) => eventLabel(s.event)),
+        run: () => runPath(new Harness(description, settleTimeoutMs), factory, (h) => body(h, steps)),
+      };
+    });
+
   const connectionEvents: ConnectionEvent[] = [
     ...(halfClose ? [{ type: 'transport.inputEnded' } as const] : []),
     { type: 'transport.closed' },
@@ -298,24 +316,12 @@ export function createSessionTestModel(factory: SessionServerFactory, options: S
     filterEvents: (_snapshot, event) => halfClose || event.type !== 'transport.inputEnded',
     stopWhen: (s) => s.status === 'done',
   });
-  const connectionPaths = connectionModel.getSimplePaths().map((path): SessionTestPath => {
-    const steps = path.steps as unknown as ReadonlyArray<Step<ConnectionContext, ConnectionEvent>>;
-    coveredBy('connection', steps, covered);
-    const description = describe('connection', steps);
-    return {
-      machine: 'connection',
-      description,
-      events: steps.slice(1).map((s) => eventLabel(s.event)),
-      async run() {
-        await runPath(new Harness(description, settleTimeoutMs), factory, async (h) => {
-          await expectConnection(h, 'connected', steps[0]!.state.context);
-          for (const step of steps.slice(1)) {
-            await connectionStep(h, step.event);
-            await expectConnection(h, String(step.state.value), step.state.context);
-          }
-        });
-      },
-    };
+  const connectionPaths = toPaths<ConnectionContext, ConnectionEvent>('connection', connectionModel.getSimplePaths(), async (h, steps) => {
+    await expectConnection(h, 'connected', steps[0]!.state.context);
+    for (const step of steps.slice(1)) {
+      await connectionStep(h, step.event);
+      await expectConnection(h, String(step.state.value), step.state.context);
+    }
   });
 
   const handlerEvents: HandlerEvent[] = [
@@ -329,24 +335,12 @@ export function createSessionTestModel(factory: SessionServerFactory, options: S
     input: { requestId: SLOW_ID, method: 'slow' },
     stopWhen: (s) => s.status === 'done',
   });
-  const handlerPaths = handlerModel.getSimplePaths().map((path): SessionTestPath => {
-    const steps = path.steps as unknown as ReadonlyArray<Step<HandlerContext, HandlerEvent>>;
-    coveredBy('handler', steps, covered);
-    const description = describe('handler', steps);
-    return {
-      machine: 'handler',
-      description,
-      events: steps.slice(1).map((s) => eventLabel(s.event)),
-      async run() {
-        await runPath(new Harness(description, settleTimeoutMs), factory, async (h) => {
-          await expectHandler(h, 'running', steps[0]!.state.context, steps[0]!.event);
-          for (const step of steps.slice(1)) {
-            await handlerStep(h, step.event);
-            await expectHandler(h, String(step.state.value), step.state.context, step.event);
-          }
-        });
-      },
-    };
+  const handlerPaths = toPaths<HandlerContext, HandlerEvent>('handler', handlerModel.getSimplePaths(), async (h, steps) => {
+    await expectHandler(h, 'running', steps[0]!.state.context, steps[0]!.event);
+    for (const step of steps.slice(1)) {
+      await handlerStep(h, step.event);
+      await expectHandler(h, String(step.state.value), step.state.context, step.event);
+    }
   });
 
   const all = [...structure('connection', connectionMachine), ...structure('handler', handlerMachine)];

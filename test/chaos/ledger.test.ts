@@ -3,26 +3,27 @@ import { emptyFigures, Ledger, type Response } from './ledger.js';
 
 const result = (id: string | number): Response => ({ jsonrpc: '2.0', id, result: {} });
 
+/** Request `a` sent and cancelled, then a `ping` fence that answers once the cancel was read. */
+function cancelledBehindFence(): { figures: ReturnType<typeof emptyFigures>; ledger: Ledger } {
+  const figures = emptyFigures();
+  const ledger = new Ledger(figures, 't');
+  void ledger.sent('a', 'tools/call');
+  ledger.cancelled('a');
+  void ledger.sent('fence', 'ping');
+  ledger.fence('fence', ['a']);
+  return { figures, ledger };
+}
+
 describe('chaos ledger', () => {
   it('counts an answer written after the server read the cancel (its fence answered first)', () => {
-    const figures = emptyFigures();
-    const ledger = new Ledger(figures, 't');
-    void ledger.sent('a', 'tools/call');
-    ledger.cancelled('a');
-    void ledger.sent('fence', 'ping');
-    ledger.fence('fence', ['a']);
+    const { figures, ledger } = cancelledBehindFence();
     ledger.received(result('fence'));
     ledger.received(result('a'));
     expect(figures.responsesAfterCancel).toBe(1);
   });
 
   it('allows an answer that raced the cancel (it came before the fence)', () => {
-    const figures = emptyFigures();
-    const ledger = new Ledger(figures, 't');
-    void ledger.sent('a', 'tools/call');
-    ledger.cancelled('a');
-    void ledger.sent('fence', 'ping');
-    ledger.fence('fence', ['a']);
+    const { figures, ledger } = cancelledBehindFence();
     ledger.received(result('a'));
     ledger.received(result('fence'));
     expect(figures.responsesAfterCancel).toBe(0);

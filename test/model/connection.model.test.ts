@@ -4,7 +4,7 @@
  * test clock), and after every step the runtime's connection actor — seen through an `inspect`
  * observer — must be in the state the model says, with the same context.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { initialTransition, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.js';
@@ -13,7 +13,7 @@ import { createTestClock } from '../../src/runtime/clock.js';
 import { createSupervisor } from '../../src/supervisor.js';
 import { controlledMethod, flush } from '../helpers/deferred.js';
 import { createInvariantChecker } from '../helpers/invariants.js';
-import { formatCoverage, measureCoverage } from './coverage.js';
+import { coverageSuite } from './coverage.js';
 
 const LIMITS = { drainTimeoutMs: 1_000, cancelGraceMs: 100 };
 const IN_FLIGHT = 2;
@@ -63,17 +63,7 @@ function system() {
 }
 
 describe('connection model against the runtime', () => {
-  const coverage = measureCoverage(connectionMachine, paths, { sessionId: 's1' });
-
-  afterAll(() => {
-    console.log(`${formatCoverage('connection', coverage)}, ${paths.length} paths run against the runtime`);
-  });
-
-  it('covers every state and every transition of the machine', () => {
-    expect(coverage.missing).toEqual([]);
-    expect(coverage.statesVisited / coverage.statesTotal).toBe(1);
-    expect(coverage.transitionsTaken / coverage.transitionsTotal).toBe(1);
-  });
+  coverageSuite('connection', connectionMachine, paths, { sessionId: 's1' });
 
   it.each(paths.map((p) => [p.description, p]))('%s', async (_description, path) => {
     const sut = system();

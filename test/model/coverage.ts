@@ -8,6 +8,7 @@
  * console.log(formatCoverage('connection', coverage));
  * ```
  */
+import { afterAll, expect, it } from 'vitest';
 import { getMicrosteps, initialTransition, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type EventObject } from 'xstate';
 
 /**
@@ -122,4 +123,28 @@ export function measureCoverage(machine: AnyStateMachine, paths: readonly PathLi
 export function formatCoverage(name: string, c: Coverage): string {
   const pct = (a: number, b: number): string => `${b === 0 ? 100 : Math.round((a / b) * 1000) / 10}%`;
   return `${name} model: states ${c.statesVisited}/${c.statesTotal} (${pct(c.statesVisited, c.statesTotal)}), transitions ${c.transitionsTaken}/${c.transitionsTotal} (${pct(c.transitionsTaken, c.transitionsTotal)})`;
+}
+
+/**
+ * Inside a `describe`: measure the paths' coverage of the machine, print it once the suite is done,
+ * and add the test that wants every state and transition covered.
+ *
+ * @example
+ * ```ts
+ * describe('handler model against the runtime', () => {
+ *   coverageSuite('handler', handlerMachine, paths, INPUT);
+ * });
+ * ```
+ */
+export function coverageSuite(name: string, machine: AnyStateMachine, paths: readonly PathLike[], input?: unknown): Coverage {
+  const coverage = measureCoverage(machine, paths, input);
+  afterAll(() => {
+    console.log(`${formatCoverage(name, coverage)}, ${paths.length} paths run against the runtime`);
+  });
+  it('covers every state and every transition of the machine', () => {
+    expect(coverage.missing).toEqual([]);
+    expect(coverage.statesVisited / coverage.statesTotal).toBe(1);
+    expect(coverage.transitionsTaken / coverage.transitionsTotal).toBe(1);
+  });
+  return coverage;
 }

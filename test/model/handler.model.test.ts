@@ -5,7 +5,7 @@
  * step the runtime's handler actor — seen through an `inspect` observer — must have the value,
  * context and output of the model's state.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { initialTransition, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { handlerLogic, type HandlerSnapshot } from '../../machines/handler-logic.js';
@@ -16,7 +16,7 @@ import { jsonRpcDialect, type Dialect } from '../../src/runtime/dialect.js';
 import { createSupervisor } from '../../src/supervisor.js';
 import { controlledMethod, flush } from '../helpers/deferred.js';
 import { createInvariantChecker } from '../helpers/invariants.js';
-import { formatCoverage, measureCoverage } from './coverage.js';
+import { coverageSuite } from './coverage.js';
 
 const LIMITS = { requestTimeoutMs: 60_000, drainTimeoutMs: 1_000, cancelGraceMs: 100 };
 const INPUT = { requestId: 1, method: 'slow' };
@@ -90,17 +90,7 @@ const CANCEL_STIMULUS: Record<CancelReason, (sut: System) => void> = {
 };
 
 describe('handler model against the runtime', () => {
-  const coverage = measureCoverage(handlerMachine, paths, INPUT);
-
-  afterAll(() => {
-    console.log(`${formatCoverage('handler', coverage)}, ${paths.length} paths run against the runtime`);
-  });
-
-  it('covers every state and every transition of the machine', () => {
-    expect(coverage.missing).toEqual([]);
-    expect(coverage.statesVisited / coverage.statesTotal).toBe(1);
-    expect(coverage.transitionsTaken / coverage.transitionsTotal).toBe(1);
-  });
+  coverageSuite('handler', handlerMachine, paths, INPUT);
 
   it.each(paths.map((p) => [p.description, p]))('%s', async (_description, path) => {
     const sut = system();

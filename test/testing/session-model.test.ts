@@ -5,6 +5,7 @@ import {
   createSessionTestModel,
   ModelCheckError,
   type SessionServerFactory,
+  type SessionTestClient,
   type TestGate,
 } from '../../src/testing/index.js';
 
@@ -19,6 +20,14 @@ const goodServer =
     supervisor: createSupervisor({ clock, limits, methods: { slow: slowUsing(gate), ping: () => ({}) } }),
     slowMethod: 'slow',
   });
+
+/** A good server whose test client is wrapped: the broken client is what the model must catch. */
+const serverWithClient =
+  (wrap: (client: SessionTestClient) => SessionTestClient): SessionServerFactory =>
+  ({ clock, gate }) => {
+    const supervisor = createSupervisor({ clock, methods: { slow: slowUsing(gate) } });
+    return { supervisor, slowMethod: 'slow', connect: () => wrap(connectMemoryClient(supervisor)) };
+  };
 
 describe('createSessionTestModel', () => {
   const model = createSessionTestModel(goodServer({ requestTimeoutMs: 30_000 }), {
@@ -73,46 +82,32 @@ describe('createSessionTestModel', () => {
   });
 
   it('fails a path when the client saw a frame written after the output closed (invariant 1)', async () => {
-    const leaky: SessionServerFactory = ({ clock, gate }) => {
-      const supervisor = createSupervisor({ clock, methods: { slow: slowUsing(gate) } });
+    const leaky = serverWithClient((client) => {
+      let vanished = false;
       return {
-        supervisor,
-        slowMethod: 'slow',
-        connect: () => {
-          const client = connectMemoryClient(supervisor);
-          let vanished = false;
-          return {
-            send: (m: unknown) => client.send(m),
-            received: client.received,
-            vanish: () => {
-              vanished = true;
-              client.vanish();
-            },
-            get writesAfterClose() {
-              return vanished ? 1 : 0;
-            },
-          };
+        send: (m: unknown) => client.send(m),
+        received: client.received,
+        vanish: () => {
+          vanished = true;
+          client.vanish();
+        },
+        get writesAfterClose() {
+          return vanished ? 1 : 0;
         },
       };
-    };
+    });
     const path = createSessionTestModel(leaky, { halfClose: false }).connectionPaths.find((p) => p.events.join() === 'transport.closed');
     const failure = await path!.run().then(() => undefined, (error: unknown) => error);
     expect(String(failure)).toMatch(/invariant 1 broken/);
   });
 
   it('fails a path when a new request to a draining session gets no error answer (invariant 6)', async () => {
-    const admitsWhileDraining: SessionServerFactory = ({ clock, gate }) => {
-      const supervisor = createSupervisor({ clock, methods: { slow: slowUsing(gate) } });
-      return {
-        supervisor,
-        slowMethod: 'slow',
-        // A client that swallows the refusal: the model sees no error answer for its probe.
-        connect: () => {
-          const client = connectMemoryClient(supervisor);
-          return { ...client, send: (m: unknown) => client.send(m), received: client.received.filter(() => false) };
-        },
-      };
-    };
+    // A client that swallows the refusal: the model sees no error answer for its probe.
+    const admitsWhileDraining = serverWithClient((client) => ({
+      ...client,
+      send: (m: unknown) => client.send(m),
+      received: client.received.filter(() => false),
+    }));
     const path = createSessionTestModel(admitsWhileDraining, { settleTimeoutMs: 200 }).connectionPaths.find(
       (p) => p.events.join() === 'session.drain,handlers.idle',
     );
