@@ -247,6 +247,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     logger,
     counters,
     emit: (type, event) => emitter.emit(type, event),
+    listens: (type) => emitter.has(type),
     sessionFinished(session, info: SessionCloseInfo) {
       sessions.delete(session.id);
       logger.debug({ ...info }, 'session closed');

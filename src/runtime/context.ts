@@ -77,6 +77,8 @@ export interface SessionRuntime {
   readonly logger: Logger;
   readonly counters: Counters;
   emit<K extends keyof SupervisorEvents>(type: K, event: SupervisorEvents[K]): void;
+  /** Whether anyone listens to an event type. */
+  listens(type: keyof SupervisorEvents): boolean;
   sessionFinished(session: Session, info: SessionCloseInfo): void;
   sessionFailed(session: Session, error: unknown): void;
 }

@@ -1,5 +1,5 @@
 import type { RequestId } from '../../machines/handler.js';
-import type { CancelReason } from '../../machines/reasons.js';
+import type { CancelReason, DrainReason } from '../../machines/reasons.js';
 import type { SessionCloseInfo } from './session.js';
 
 /**
@@ -15,6 +15,14 @@ export interface SupervisorEvents {
   'session.opened': { sessionId: string; transport: string };
   'session.closed': SessionCloseInfo;
   'session.failed': { sessionId: string; error: unknown };
+  /** A session started draining (no new requests; in-flight ones may finish). */
+  'session.draining': { sessionId: string; reason: DrainReason };
+  /**
+   * A request was admitted and its handler starts. `params` are the request's params as received
+   * (after validation), so a listener can read `_meta` (e.g. trace context). Emitted only while
+   * someone listens: an unobserved request allocates nothing for it.
+   */
+  'request.started': { sessionId: string; requestId: RequestId; method: string; transport: string; params: unknown };
   /** A handler answered (result or error) before any cancel; `durationMs` on the supervisor's clock. */
   'request.completed': { sessionId: string; requestId: RequestId; method: string; outcome: 'result' | 'error'; durationMs: number };
   'request.failed': { sessionId: string; requestId: RequestId; method: string; error: unknown };
@@ -49,6 +57,12 @@ export class Emitter {
     }
     set.add(listener as (event: never) => void);
     return () => set.delete(listener as (event: never) => void);
+  }
+
+  /** Whether anyone listens to `type` (so an emitter can skip building the event). */
+  has(type: keyof SupervisorEvents): boolean {
+    const set = this.listeners.get(type);
+    return set !== undefined && set.size > 0;
   }
 
   emit<K extends keyof SupervisorEvents>(type: K, event: SupervisorEvents[K]): void {

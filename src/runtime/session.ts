@@ -232,6 +232,7 @@ export class Session implements SessionHandle, TransportSink {
 
   drainStarted(reason: DrainReason): void {
     this.drainReason = reason;
+    this.rt.emit('session.draining', { sessionId: this.id, reason });
     if (this.running.size === 0) this.actor.send({ type: 'handlers.idle' });
   }
 
@@ -311,6 +312,9 @@ export class Session implements SessionHandle, TransportSink {
     const record = new HandlerRecord(this, message.id, message, actor, deadline, batch);
     record.startedAt = now;
     this.running.set(message.id, record);
+    if (this.rt.listens('request.started')) {
+      this.rt.emit('request.started', { sessionId: this.id, requestId: message.id, method: message.method, transport: this.transport.kind, params });
+    }
     if (deadline !== Infinity && this.requestTimer === undefined) this.armRequestTimer();
     let result: unknown;
     try {
