@@ -47,16 +47,63 @@ export interface ConnectionInput {
 }
 
 /**
- * The lifecycle of one connection: `connected` → `draining` → `closed` (final).
+ * The three phases of a connection as one word: `connected`, `draining` or `closed`.
  *
- * - `connected`: requests spawn handler actors; responses may be sent (tag `may-send`).
- * - `draining`: no new requests; in-flight handlers finish and their responses are still written
- *   (tag `may-send`), because input ended is a half-close. Leaves on `handlers.idle`, on the drain
- *   deadline (`timer.drainDeadline`: handlers are cancelled with `drain-timeout`), or when the output
- *   goes away.
- * - `closed`: entering it blocks every send, cancels every live handler with the reason of the
- *   close and closes the transport. A server-side close (`session.close`) and the drain deadline
- *   cancel on the way out, while the output still works, so the dialect may answer each request. No tag: a guard reading `hasTag('may-send')` blocks every send.
+ * @example
+ * ```ts
+ * const phase: ConnectionPhase = connectionPhase(actor.getSnapshot());
+ * ```
+ */
+export type ConnectionPhase = 'connected' | 'draining' | 'closed';
+
+/**
+ * The phase a connection snapshot is in (`{ open: 'connected' }` → `connected`, …); a stopped or
+ * failed actor's snapshot reads `closed`.
+ *
+ * @example
+ * ```ts
+ * connectionPhase(actor.getSnapshot()); // 'draining'
+ * ```
+ */
+export function connectionPhase(snapshot: { value?: unknown; status?: string }): ConnectionPhase {
+  const value = snapshot.value;
+  if (value === 'closed' || (snapshot.status !== undefined && snapshot.status !== 'active')) return 'closed';
+  return (value as { open: 'connected' | 'draining' }).open;
+}
+
+/**
+ * The session id of a connection actor. Every connection actor has the id `connection` (so the
+ * events it relays to its parent have one type); its identity is `sessionId`, in its context.
+ *
+ * @example
+ * ```ts
+ * connectionSessionId(session.actor); // 's1'
+ * ```
+ */
+export function connectionSessionId(ref: { getSnapshot(): unknown }): string {
+  const snapshot = ref.getSnapshot() as { context?: { sessionId?: unknown } };
+  const id = snapshot.context?.sessionId;
+  return typeof id === 'string' ? id : '';
+}
+
+/**
+ * The lifecycle of one connection: `open` (`connected` → `draining`) → `closed` (final).
+ *
+ * - `open.connected`: requests are admitted (tag `admits`) and spawn handler actors; responses may
+ *   be sent (tag `may-send`, on the whole of `open`).
+ * - `open.draining`: no new requests; in-flight handlers finish and their responses are still
+ *   written, because input ended is a half-close. Leaves on `handlers.idle`, or on the drain
+ *   deadline (`timer.drainDeadline`: the rest are cancelled with `drain-timeout`).
+ * - Anywhere in `open`, the output going away (`transport.closed`) or a close by the server
+ *   (`session.close` with a reason, `session-failed` when the session's own machinery failed) ends
+ *   the session: one transition for both phases.
+ * - `closed` (final): its entry cancels every live handler once, with the reason of the close (while
+ *   the output may still work, so the dialect may answer each request), then blocks every send
+ *   (`blockSends`: no `may-send` tag from here on) and closes the transport.
+ *
+ * The runtime publishes admission and the send gate from the machine's own actions in the same
+ * step (`admit` on entering `connected`, `stopAdmitting` on leaving it, `blockSends` in `closed`),
+ * so they agree with the tags even while a transition's actions run.
  *
  * Actions are named and implemented by the runtime through `provide()`; the defaults do nothing, so
  * the machine is pure and loads in any tool.
@@ -64,13 +111,13 @@ export interface ConnectionInput {
  * @example
  * ```ts
  * import { createActor } from 'xstate';
- * import { connectionMachine } from 'session-supervisor/machines';
+ * import { connectionMachine, connectionPhase } from 'session-supervisor/machines';
  *
  * const actor = createActor(connectionMachine, { input: { sessionId: 'demo' } }).start();
  * actor.send({ type: 'transport.inputEnded' });
- * actor.getSnapshot().value; // 'draining'
+ * connectionPhase(actor.getSnapshot()); // 'draining'
  * actor.send({ type: 'handlers.idle' });
- * actor.getSnapshot().value; // 'closed'
+ * connectionPhase(actor.getSnapshot()); // 'closed'
  * ```
  */
 export const connectionMachine = setup({
@@ -78,9 +125,13 @@ export const connectionMachine = setup({
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
-    tags: {} as 'may-send',
+    tags: {} as 'may-send' | 'admits',
   },
   actions: {
+    /** Publish that new requests are admitted (entering `connected`). */
+    admit: () => {},
+    /** Publish that no new request is admitted (leaving `connected`). */
+    stopAdmitting: () => {},
     /** Arm the drain deadline (the runtime sends `timer.drainDeadline` when it passes). */
     startDrainTimer: () => {},
     /** Disarm the drain deadline. */
@@ -97,72 +148,62 @@ export const connectionMachine = setup({
 }).createMachine({
   id: 'connection',
   context: ({ input }) => ({ sessionId: input.sessionId, drainReason: null, closeReason: null }),
-  initial: 'connected',
+  initial: 'open',
   states: {
-    connected: {
+    open: {
       tags: ['may-send'],
+      initial: 'connected',
       on: {
-        'transport.inputEnded': {
-          target: 'draining',
-          actions: assign({ drainReason: 'input-ended' }),
-        },
-        'session.drain': {
-          target: 'draining',
-          actions: assign({ drainReason: 'shutdown' }),
-        },
         'transport.closed': {
           target: 'closed',
           actions: assign({ closeReason: 'transport-closed' }),
         },
         'session.close': {
           target: 'closed',
-          // Cancel while the output still works, so the dialect may answer each request.
-          actions: [
-            assign({ closeReason: ({ event }) => event.reason }),
-            { type: 'cancelHandlers', params: ({ event }) => ({ reason: event.reason }) },
-          ],
+          actions: assign({ closeReason: ({ event }) => event.reason }),
         },
       },
-    },
-    draining: {
-      tags: ['may-send'],
-      entry: [
-        'startDrainTimer',
-        { type: 'drainStarted', params: ({ context }) => ({ reason: context.drainReason ?? 'shutdown' }) },
-      ],
-      exit: 'stopDrainTimer',
-      on: {
-        'handlers.idle': { target: 'closed' },
-        'timer.drainDeadline': {
-          target: 'closed',
-          // Cancel while the output still works, so the dialect may answer each request.
-          actions: [
-            assign({ closeReason: 'drain-timeout' }),
-            { type: 'cancelHandlers', params: { reason: 'drain-timeout' } },
-          ],
+      states: {
+        connected: {
+          tags: ['admits'],
+          entry: 'admit',
+          exit: 'stopAdmitting',
+          on: {
+            'transport.inputEnded': {
+              target: 'draining',
+              actions: assign({ drainReason: 'input-ended' }),
+            },
+            'session.drain': {
+              target: 'draining',
+              actions: assign({ drainReason: 'shutdown' }),
+            },
+          },
         },
-        'transport.closed': {
-          target: 'closed',
-          actions: assign({ closeReason: 'transport-closed' }),
-        },
-        'session.close': {
-          target: 'closed',
-          // Cancel while the output still works, so the dialect may answer each request.
-          actions: [
-            assign({ closeReason: ({ event }) => event.reason }),
-            { type: 'cancelHandlers', params: ({ event }) => ({ reason: event.reason }) },
+        draining: {
+          entry: [
+            'startDrainTimer',
+            { type: 'drainStarted', params: ({ context }) => ({ reason: context.drainReason ?? 'shutdown' }) },
           ],
+          exit: 'stopDrainTimer',
+          on: {
+            'handlers.idle': { target: '#connection.closed' },
+            'timer.drainDeadline': {
+              target: '#connection.closed',
+              actions: assign({ closeReason: 'drain-timeout' }),
+            },
+          },
         },
       },
     },
     closed: {
       type: 'final',
       entry: [
-        'blockSends',
+        // Cancel first, while the output may still work, so the dialect may answer each request.
         {
           type: 'cancelHandlers',
           params: ({ context }) => ({ reason: context.closeReason ?? 'shutdown' }),
         },
+        'blockSends',
         { type: 'closeTransport', params: ({ context }) => ({ reason: context.closeReason }) },
       ],
     },

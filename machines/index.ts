@@ -1,5 +1,5 @@
-export { connectionMachine } from './connection.js';
-export type { ConnectionContext, ConnectionEvent, ConnectionInput } from './connection.js';
+export { connectionMachine, connectionPhase, connectionSessionId } from './connection.js';
+export type { ConnectionContext, ConnectionEvent, ConnectionInput, ConnectionPhase } from './connection.js';
 export { handlerMachine, outcomeOf } from './handler.js';
 export type { HandlerContext, HandlerEvent, HandlerInput, HandlerOutcome, RequestId } from './handler.js';
 export { handlerLogic } from './handler-logic.js';

@@ -1,12 +1,11 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { connectionMachine } from '../machines/connection.js';
+import { createActor, toObserver, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { CANCEL_REASONS, type CancelReason } from '../machines/reasons.js';
 import { supervisorMachine } from '../machines/supervisor.js';
 import { SupervisorError } from './jsonrpc/errors.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { DEFAULT_LIMITS, type Counters, type Limits, type SessionRuntime } from './runtime/context.js';
 import { jsonRpcDialect, type Dialect } from './runtime/dialect.js';
-import { ignoreChildDoneEvents } from './runtime/ignore-done.js';
+import { InspectionSink } from './runtime/handler-actor.js';
 import { Emitter, type SupervisorEvents, type SupervisorListener } from './runtime/events.js';
 import { silentLogger, type Logger } from './runtime/logger.js';
 import type { MethodDefinition, MethodTable, NotificationHandler } from './runtime/methods.js';
@@ -99,6 +98,18 @@ export interface Supervisor {
   readonly stopped: Promise<void>;
   stats(): SupervisorStats;
   on<K extends keyof SupervisorEvents>(type: K, listener: SupervisorListener<K>): () => void;
+  /**
+   * Attach an xstate inspection observer now (like the `inspect` option, from the next event on):
+   * it sees the supervisor, every connection and every handler actor created from then on.
+   * Returns the function that detaches it.
+   *
+   * @example
+   * ```ts
+   * const detach = supervisor.inspect((event) => console.log(event.type));
+   * detach();
+   * ```
+   */
+  inspect(observer: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): () => void;
 }
 
 /** Every transport ever attached, by any supervisor: a transport carries exactly one session. */
@@ -163,22 +174,6 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   };
   const emitter = new Emitter((error) => logger.error({ err: error }, 'supervisor event listener threw'));
 
-  const withSession = (sessionId: string, fn: (session: Session) => void): void => {
-    const session = sessions.get(sessionId);
-    if (session !== undefined) fn(session);
-  };
-
-  const connectionLogic = ignoreChildDoneEvents(connectionMachine.provide({
-    actions: {
-      startDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.startDrainTimer()),
-      stopDrainTimer: ({ context }) => withSession(context.sessionId, (s) => s.stopDrainTimer()),
-      drainStarted: ({ context }, params) => withSession(context.sessionId, (s) => s.drainStarted(params.reason)),
-      blockSends: ({ context }) => withSession(context.sessionId, (s) => s.blockSends()),
-      cancelHandlers: ({ context }, params) => withSession(context.sessionId, (s) => s.cancelHandlers(params.reason)),
-      closeTransport: ({ context }, params) => withSession(context.sessionId, (s) => s.closeTransport(params.reason)),
-    },
-  }));
-
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
@@ -205,21 +200,21 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   };
 
   const actor = createActor(
-    ignoreChildDoneEvents(
-      supervisorMachine.provide({
-        actions: {
-          drainSessions: () => {
-            for (const session of [...sessions.values()]) session.drain();
-          },
-          closeSessions: () => {
-            for (const session of [...sessions.values()]) session.close('shutdown');
-          },
-          sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
+    supervisorMachine.provide({
+      actions: {
+        drainSessions: () => {
+          for (const session of [...sessions.values()]) session.drain();
         },
-      }),
-    ),
+        closeSessions: () => {
+          for (const session of [...sessions.values()]) session.close('shutdown');
+        },
+        sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
+      },
+    }),
     options.inspect === undefined ? {} : { inspect: options.inspect },
   );
+  const inspection = new InspectionSink(actor);
+  if (options.inspect !== undefined) inspection.add(toObserver(options.inspect));
   actor.subscribe({
     error: (error) => logger.error({ err: error }, 'supervisor actor failed'),
   });
@@ -237,7 +232,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   };
 
   const runtime: SessionRuntime = {
-    connectionLogic,
+    inspection,
     methods: normalize(options.methods),
     notifications: new Map(Object.entries(options.notifications ?? {})),
     dialect,
@@ -333,6 +328,15 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       };
     },
     on: (type, listener) => emitter.on(type, listener),
+    inspect(observer) {
+      const full = toObserver(observer);
+      const subscription = actor.system.inspect(full);
+      const detach = inspection.add(full);
+      return () => {
+        subscription.unsubscribe();
+        detach();
+      };
+    },
   };
   return supervisor;
 }

@@ -1,5 +1,5 @@
 import { createActor, type Actor } from 'xstate';
-import { connectionMachine } from '../../machines/connection.js';
+import { connectionMachine, connectionPhase } from '../../machines/connection.js';
 import type { RequestId } from '../../machines/handler.js';
 import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 import { ErrorCode } from '../jsonrpc/errors.js';
@@ -122,7 +122,7 @@ class Guard implements GuardedTransport {
     });
     this.actor.subscribe({
       next: (snapshot) => {
-        this.state = snapshot.value;
+        this.state = connectionPhase(snapshot);
         if (snapshot.status === 'done') this.finish();
       },
       error: (error) => {

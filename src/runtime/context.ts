@@ -1,8 +1,8 @@
-import type { connectionMachine } from '../../machines/connection.js';
 import type { CancelReason } from '../../machines/reasons.js';
 import type { DecodeOptions } from '../jsonrpc/codec.js';
 import type { Clock } from './clock.js';
 import type { Dialect } from './dialect.js';
+import type { InspectionSink } from './handler-actor.js';
 import type { SupervisorEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { MethodDefinition, NotificationHandler } from './methods.js';
@@ -67,7 +67,8 @@ export interface Counters {
 
 /** What a session needs from its supervisor. */
 export interface SessionRuntime {
-  readonly connectionLogic: typeof connectionMachine;
+  /** Where handler actors send their inspection events. */
+  readonly inspection: InspectionSink;
   readonly methods: ReadonlyMap<string, MethodDefinition>;
   readonly notifications: ReadonlyMap<string, NotificationHandler>;
   readonly dialect: Dialect;

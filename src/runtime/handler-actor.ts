@@ -1,5 +1,4 @@
 import {
-  createActor,
   toObserver,
   type ActorRef,
   type AnyActorRef,
@@ -15,31 +14,56 @@ import type { HandlerEvent, HandlerInput } from '../../machines/handler.js';
 /** A handler actor as the runtime uses it: an `ActorRef` running {@link handlerLogic}. */
 export type HandlerActor = ActorRef<HandlerSnapshot, HandlerEvent>;
 
+/** An inspection event before the sink adds the `rootId`. */
 type Inspected = InspectionEvent extends infer E ? (E extends unknown ? Omit<E, 'rootId'> : never) : never;
-
-/** The two members of xstate's actor system that a lean actor needs to take part in inspection. */
-interface SystemInternals {
-  _bookId(): string;
-  _sendInspectionEvent(event: Inspected): void;
-}
 
 const NO_SUBSCRIPTION: Subscription = { unsubscribe: () => {} };
 
-function internalsOf(parent: AnyActorRef): SystemInternals | undefined {
-  const system = parent.system as Partial<SystemInternals>;
-  return typeof system._bookId === 'function' && typeof system._sendInspectionEvent === 'function'
-    ? (system as SystemInternals)
-    : undefined;
+/**
+ * Where handler actors report their inspection events: the supervisor's own list of `inspect`
+ * observers (the one given at creation and any attached later), under the supervisor actor's
+ * `rootId`. Handler actors are not xstate `Actor`s, so they do not go through the actor system; the
+ * events they send are the ones an xstate actor sends (`@xstate.actor`, `@xstate.event`,
+ * `@xstate.snapshot`), so every observer sees each handler's whole life.
+ */
+export class InspectionSink {
+  private observers: Observer<InspectionEvent>[] = [];
+  private nextId = 0;
+
+  constructor(private readonly root: AnyActorRef) {}
+
+  /** Whether anyone inspects (handler actors build no event otherwise). */
+  get active(): boolean {
+    return this.observers.length > 0;
+  }
+
+  /** Add an observer; returns the function that removes it. */
+  add(observer: Observer<InspectionEvent>): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  /** A system-wide unique session id for a handler actor (`s1/h7`), from the runtime. */
+  bookId(parent: AnyActorRef): string {
+    this.nextId += 1;
+    return `${parent.sessionId}/h${this.nextId}`;
+  }
+
+  send(event: Inspected): void {
+    const full = { ...event, rootId: this.root.sessionId } as InspectionEvent;
+    for (const observer of this.observers) observer.next?.(full);
+  }
 }
 
 /**
  * One handler actor, lean: it runs {@link handlerLogic} directly, without xstate's mailbox,
  * observer set, deferred queue and bound methods (the `Actor` constructor was 10–20 % of the request
- * path's CPU). It is still an `ActorRef` in the connection's actor system: it books a session id
- * there, and reports `@xstate.actor`, `@xstate.event` and `@xstate.snapshot` exactly as an xstate
- * actor does, so every `inspect` observer sees each handler's whole life. It processes events
- * synchronously (the logic never sends anything, so there is nothing to queue) and drops events once
- * done, like a stopped xstate actor.
+ * path's CPU). It is an `ActorRef` whose parent is the connection actor; its inspection events go
+ * to the supervisor's {@link InspectionSink}. It processes events synchronously (the logic never
+ * sends anything, so there is nothing to queue) and drops events once done, like a stopped xstate
+ * actor. Everything here is xstate's public API: `ActorRef`, `toObserver`, the inspection events.
  */
 class LeanHandlerActor implements HandlerActor {
   readonly sessionId: string;
@@ -54,20 +78,25 @@ class LeanHandlerActor implements HandlerActor {
     readonly _parent: AnyActorRef,
     readonly id: string,
     input: HandlerInput,
-    private readonly internals: SystemInternals,
+    private readonly sink: InspectionSink,
   ) {
     this.system = _parent.system;
-    this.sessionId = internals._bookId();
     this.snapshot = handlerLogic.getInitialSnapshot(undefined as never, input);
-    const init = { type: 'xstate.init', input };
-    internals._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
-    internals._sendInspectionEvent({ type: '@xstate.event', sourceRef: _parent, actorRef: this, event: init });
-    internals._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: this, event: init, snapshot: this.snapshot });
+    if (sink.active) {
+      this.sessionId = sink.bookId(_parent);
+      const init = { type: 'xstate.init', input };
+      sink.send({ type: '@xstate.actor', actorRef: this });
+      sink.send({ type: '@xstate.event', sourceRef: _parent, actorRef: this, event: init });
+      sink.send({ type: '@xstate.snapshot', actorRef: this, event: init, snapshot: this.snapshot });
+    } else {
+      this.sessionId = '';
+    }
   }
 
   send(event: HandlerEvent): void {
     if (this.snapshot.status !== 'active') return;
-    this.internals._sendInspectionEvent({ type: '@xstate.event', sourceRef: undefined, actorRef: this, event });
+    const inspected = this.sessionId !== '' && this.sink.active;
+    if (inspected) this.sink.send({ type: '@xstate.event', sourceRef: undefined, actorRef: this, event });
     const next = handlerLogic.transition(this.snapshot, event, undefined as never);
     this.snapshot = next;
     if (this.observers !== undefined) {
@@ -77,7 +106,7 @@ class LeanHandlerActor implements HandlerActor {
         this.observers = undefined;
       }
     }
-    this.internals._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: this, event, snapshot: next });
+    if (inspected) this.sink.send({ type: '@xstate.snapshot', actorRef: this, event, snapshot: next });
   }
 
   getSnapshot(): HandlerSnapshot {
@@ -130,14 +159,15 @@ class LeanHandlerActor implements HandlerActor {
     };
   }
 
-  toJSON(): { xstate$$type: number; id: string } {
-    return { xstate$$type: 1, id: this.id };
+  /** What `JSON.stringify` shows of an actor reference: its ids. */
+  toJSON(): { id: string; sessionId: string } {
+    return { id: this.id, sessionId: this.sessionId };
   }
 
   declare [Symbol.observable]: () => InteropSubscribable<HandlerSnapshot>;
 }
 
-// xstate keys interop observables by `Symbol.observable` where it exists, '@@observable' elsewhere.
+// Interop observables are keyed by `Symbol.observable` where it exists, '@@observable' elsewhere.
 const OBSERVABLE_KEY: PropertyKey = (Symbol as { observable?: symbol }).observable ?? '@@observable';
 Object.defineProperty(LeanHandlerActor.prototype, OBSERVABLE_KEY, {
   value(this: LeanHandlerActor) {
@@ -146,12 +176,9 @@ Object.defineProperty(LeanHandlerActor.prototype, OBSERVABLE_KEY, {
 });
 
 /**
- * Create and start the actor of one request, as a child of the connection actor. Falls back to
- * xstate's own `createActor` when the actor system does not offer what the lean actor needs (a
- * future xstate), so behaviour never depends on it — only speed does.
+ * Create and start the actor of one request, as a child of the connection actor; its inspection
+ * events go to `sink`.
  */
-export function spawnHandlerActor(parent: AnyActorRef, id: string, input: HandlerInput): HandlerActor {
-  const internals = internalsOf(parent);
-  if (internals !== undefined) return new LeanHandlerActor(parent, id, input, internals);
-  return createActor(handlerLogic, { parent, id, input }).start();
+export function spawnHandlerActor(parent: AnyActorRef, id: string, input: HandlerInput, sink: InspectionSink): HandlerActor {
+  return new LeanHandlerActor(parent, id, input, sink);
 }

@@ -25,10 +25,6 @@ export function cancelledError(reason: CancelReason): CancelledError {
  * One object per request: no closures per request beyond the promise callbacks.
  */
 export class HandlerRecord implements RequestContext {
-  /** Set once the handler settled (result, error, cancelled, abandoned). */
-  done = false;
-  /** Set when cancelled. */
-  cancelReason: CancelReason | undefined = undefined;
   /**
    * When a cancelled handler that has not settled is abandoned (clock time); NaN until cancelled.
    * Clock times are fractional: starting with a number that is not a small integer keeps V8 from
@@ -56,18 +52,30 @@ export class HandlerRecord implements RequestContext {
     return this.message.method;
   }
 
+  /** Whether the handler settled (result, error, cancelled, abandoned): its actor is done. */
+  get done(): boolean {
+    return this.actor.getSnapshot().status === 'done';
+  }
+
+  /** The reason it was cancelled with, read from its actor (`null`: not cancelled). */
+  get cancelReason(): CancelReason | null {
+    return this.actor.getSnapshot().context.reason;
+  }
+
   /** Created on first use; aborted exactly when the request is cancelled. */
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.cancelReason !== undefined) this.controller.abort(this.errorFor(this.cancelReason));
+      const reason = this.cancelReason;
+      if (reason !== null) this.controller.abort(this.errorFor(reason));
     }
     return this.controller.signal;
   }
 
   onCancel(listener: CancelListener): () => void {
-    if (this.cancelReason !== undefined) {
-      this.call(listener, this.errorFor(this.cancelReason));
+    const reason = this.cancelReason;
+    if (reason !== null) {
+      this.call(listener, this.errorFor(reason));
       return noop;
     }
     const held = this.listeners;
@@ -81,10 +89,10 @@ export class HandlerRecord implements RequestContext {
    * Cancel: abort the signal (if anyone holds it) and call the `onCancel` listeners, all with one
    * {@link CancelledError} — `shared` when the caller cancels many handlers for one reason at once
    * (as `AbortSignal.any` hands its one reason to every dependent signal), else one of its own.
-   * A throwing listener is reported to the session, and the others still run.
+   * A throwing listener is reported to the session, and the others still run. Called once the
+   * handler actor took its `handler.cancel` (so `cancelReason` reads `reason`).
    */
   abort(reason: CancelReason, shared?: CancelledError): void {
-    this.cancelReason = reason;
     if (shared !== undefined) this.cancelError = shared;
     if (this.controller === undefined && this.listeners === undefined) return;
     const error = this.errorFor(reason);

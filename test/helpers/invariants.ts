@@ -16,6 +16,7 @@
  * ```
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { connectionPhase, connectionSessionId } from '../../machines/connection.js';
 import { handlerLogic } from '../../machines/handler-logic.js';
 import type { HandlerSnapshot } from '../../machines/handler-logic.js';
 import type { RequestId } from '../../machines/handler.js';
@@ -174,7 +175,8 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
         parent === undefined ? 'supervisor' : (ref as { src?: unknown }).src === handlerLogic ? 'handler' : 'connection';
       if (kind === 'supervisor') root = ref;
       if (kind === 'handler' && parent !== undefined) {
-        const state = (parent.getSnapshot() as { value?: unknown }).value;
+        const snapshot = parent.getSnapshot() as { status: string; value: unknown };
+        const state = snapshot.status === 'error' ? 'error' : connectionPhase(snapshot);
         if (state !== 'connected') admissionViolations.push(`inv6: handler ${ref.id} spawned while its session was ${String(state)}`);
       }
       const tracked: TrackedActor = { ref, kind, doneCount: 0 };
@@ -189,11 +191,12 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
     if (snapshot.status === 'done') tracked.doneCount += 1;
     if (tracked.kind === 'handler' && event.event.type === 'xstate.init') {
       const context = (snapshot as HandlerSnapshot).context;
-      latestHandler.set(keyOf(ref._parent?.id ?? '', context.requestId), ref);
+      latestHandler.set(keyOf(ref._parent === undefined ? '' : connectionSessionId(ref._parent), context.requestId), ref);
     }
-    if (tracked.kind === 'connection' && snapshot.value === 'draining' && !drainStartedAt.has(ref.id)) {
+    const sessionId = tracked.kind === 'connection' ? connectionSessionId(ref) : '';
+    if (tracked.kind === 'connection' && connectionPhase(snapshot) === 'draining' && !drainStartedAt.has(sessionId)) {
       const t = now();
-      if (t !== undefined) drainStartedAt.set(ref.id, t);
+      if (t !== undefined) drainStartedAt.set(sessionId, t);
     }
   };
 

@@ -1,4 +1,5 @@
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import { connectionPhase, connectionSessionId as sessionIdOf } from '../../../machines/connection.js';
 import type { Supervisor, SupervisorStats } from '../../supervisor.js';
 
 /**
@@ -133,6 +134,7 @@ export class DashboardTracker {
     return entry;
   }
 
+  // Connection actors all have the id `connection`: a session's id is in their context.
   private inspect(event: InspectionEvent): void {
     if (event.type !== '@xstate.snapshot') return;
     const ref = event.actorRef as AnyActorRef;
@@ -143,16 +145,17 @@ export class DashboardTracker {
     }
     const snapshot = event.snapshot as { value?: unknown; context?: Record<string, unknown> };
     if (parent === this.supervisor.actor) {
-      const entry = this.entry(ref.id);
-      const value = snapshot.value;
-      if (value === 'connected' || value === 'draining' || value === 'closed') entry.state = value;
+      const id = snapshot.context?.sessionId;
+      if (typeof id !== 'string') return;
+      const entry = this.entry(id);
+      entry.state = connectionPhase(snapshot);
       const closeReason = snapshot.context?.closeReason;
       if (typeof closeReason === 'string') entry.closeReason = closeReason;
       this.onChange();
       return;
     }
     if (!ref.id.startsWith('request:') || parent._parent !== this.supervisor.actor) return;
-    const entry = this.sessions.get(parent.id);
+    const entry = this.sessions.get(sessionIdOf(parent));
     if (entry === undefined) return;
     const context = snapshot.context ?? {};
     const view: HandlerView = {

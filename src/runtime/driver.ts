@@ -1,0 +1,215 @@
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { connectionMachine, connectionPhase, type ConnectionPhase } from '../../machines/connection.js';
+import type { CancelReason, DrainReason } from '../../machines/reasons.js';
+import type { Clock } from './clock.js';
+
+/** A connection actor as the runtime runs it. */
+export type ConnectionActor = Actor<typeof connectionLogic>;
+
+/**
+ * What a connection driver asks of the thing it drives (a runtime session, the SDK guard): the
+ * side effects of the machine's actions. The driver itself owns every decision.
+ */
+export interface DriverHost {
+  /** Whether any handler still runs (a draining connection with none closes at once). */
+  readonly busy: boolean;
+  /** Cancel every live handler with `reason`, iterating over a snapshot. */
+  cancelHandlers(reason: CancelReason): void;
+  /** Close the transport (both directions). */
+  closeTransport(reason: CancelReason | null): void;
+  /** The connection started draining. */
+  drainStarted?(reason: DrainReason): void;
+  /** The actor stopped: it reached `closed`, or it failed (`error` set; the driver already blocked everything). */
+  actorStopped(error?: unknown): void;
+}
+
+/**
+ * Options of a {@link ConnectionDriver}.
+ */
+export interface DriverOptions {
+  /** The connection's id (`s1`, `guard1`, …): the actor's input, so inspection tells them apart. */
+  readonly sessionId: string;
+  readonly clock: Clock;
+  readonly drainTimeoutMs: number;
+  /** The supervisor actor, when there is one: the connection joins its actor system. */
+  readonly parent?: AnyActorRef;
+  /** An inspection observer, for a connection without a parent (a parent's system has its own). */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+const drivers = new WeakMap<AnyActorRef, ConnectionDriver>();
+
+function driverOf(self: AnyActorRef): ConnectionDriver | undefined {
+  return drivers.get(self);
+}
+
+/**
+ * The connection machine with the driver's action implementations, made once for every connection:
+ * each action finds its driver from the actor it runs in (`self`). Connection actors all have the
+ * id `connection` (their identity is `sessionId`, in context), so the events xstate relays to a
+ * parent (`xstate.done.actor.connection`, `xstate.error.actor.connection`) have one type each.
+ */
+export const connectionLogic = connectionMachine.provide({
+  actions: {
+    admit: ({ self }) => driverOf(self)?.publish(true, undefined),
+    stopAdmitting: ({ self }) => driverOf(self)?.publish(false, undefined),
+    blockSends: ({ self }) => driverOf(self)?.publish(undefined, false),
+    startDrainTimer: ({ self }) => driverOf(self)?.startDrainTimer(),
+    stopDrainTimer: ({ self }) => driverOf(self)?.stopDrainTimer(),
+    drainStarted: ({ self }, params) => driverOf(self)?.drainStarted(params.reason),
+    cancelHandlers: ({ self }, params) => driverOf(self)?.host.cancelHandlers(params.reason),
+    closeTransport: ({ self }, params) => driverOf(self)?.host.closeTransport(params.reason),
+  },
+});
+
+/**
+ * The one driver of a connection actor. It owns the actor and is the only thing that decides from
+ * it: admission and the send gate are the values the machine's own actions publish in the same
+ * step (`admit` / `stopAdmitting` / `blockSends`, matching the `admits` and `may-send` tags), the
+ * phase is read from the snapshot, and a failed actor (status `error`) admits and sends nothing.
+ * Session failure is the machine's event (`session.close` with `session-failed`), never a field.
+ * Runtime sessions (ws, stdio, HTTP exchanges, memory) and the SDK guard all run on it.
+ *
+ * @example
+ * ```ts
+ * const driver = new ConnectionDriver(host, { sessionId: 's1', clock: systemClock, drainTimeoutMs: 10_000 });
+ * driver.start();
+ * driver.inputEnded(); // → draining; closes once host.busy is false
+ * ```
+ */
+export class ConnectionDriver {
+  readonly actor: ConnectionActor;
+  private admitting = false;
+  private gateOpen = true;
+  private drainTimer: unknown = undefined;
+
+  constructor(
+    readonly host: DriverHost,
+    private readonly options: DriverOptions,
+  ) {
+    this.actor = createActor(connectionLogic, {
+      id: 'connection',
+      input: { sessionId: options.sessionId },
+      ...(options.parent === undefined ? {} : { parent: options.parent }),
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
+    drivers.set(this.actor, this);
+    this.actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status === 'done') this.stopped(undefined);
+      },
+      error: (error) => this.stopped(error),
+    });
+  }
+
+  /** Start the actor (it enters `open.connected`: admission opens). */
+  start(): void {
+    this.actor.start();
+  }
+
+  /** `connected`, `draining` or `closed` (a stopped or failed actor reads `closed`). */
+  get phase(): ConnectionPhase {
+    return connectionPhase(this.actor.getSnapshot());
+  }
+
+  /** Whether a new request is admitted: published by the machine's `admit` / `stopAdmitting`. */
+  get admits(): boolean {
+    return this.admitting;
+  }
+
+  /** Whether a frame may be sent: published by the machine's `blockSends`; never after a failure. */
+  get maySend(): boolean {
+    return this.gateOpen;
+  }
+
+  /** Whether the actor failed (a throwing action, a bug in a wrapper). */
+  get failed(): boolean {
+    return this.actor.getSnapshot().status === 'error';
+  }
+
+  /** Why the connection closed (`null`: drained idle, or still open). */
+  get closeReason(): CancelReason | null {
+    return this.failed ? 'session-failed' : this.actor.getSnapshot().context.closeReason;
+  }
+
+  /** Why it started draining, once it has. */
+  get drainReason(): DrainReason | null {
+    return this.actor.getSnapshot().context.drainReason;
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  /** The peer will send nothing more (a half-close): drain. */
+  inputEnded(): void {
+    this.send({ type: 'transport.inputEnded' });
+  }
+
+  /** The output is gone: close; live handlers are cancelled with `transport-closed`. */
+  outputClosed(): void {
+    this.send({ type: 'transport.closed' });
+  }
+
+  /** Stop admitting; let in-flight handlers finish within the drain timeout. */
+  drain(): void {
+    this.send({ type: 'session.drain' });
+  }
+
+  /** Close now: live handlers are cancelled with `reason`. */
+  close(reason: CancelReason): void {
+    this.send({ type: 'session.close', reason });
+  }
+
+  /** A handler settled: a draining connection with none left closes. */
+  settled(): void {
+    if (!this.host.busy && this.phase === 'draining') this.send({ type: 'handlers.idle' });
+  }
+
+  /**
+   * The connection's own machinery failed: close it alone with `session-failed`. If the actor
+   * itself cannot take the event (it already failed), everything is blocked and the host cleans up.
+   */
+  fail(): void {
+    this.close('session-failed');
+  }
+
+  private send(event: Parameters<ConnectionActor['send']>[0]): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
+  }
+
+  // ---- what the machine's actions do (called through connectionLogic) ---------------------------
+
+  /** @internal */
+  publish(admits: boolean | undefined, maySend: boolean | undefined): void {
+    if (admits !== undefined) this.admitting = admits;
+    if (maySend !== undefined) this.gateOpen = maySend;
+  }
+
+  /** @internal */
+  startDrainTimer(): void {
+    this.drainTimer = this.options.clock.setTimeout(() => {
+      this.drainTimer = undefined;
+      this.send({ type: 'timer.drainDeadline' });
+    }, this.options.drainTimeoutMs);
+  }
+
+  /** @internal */
+  stopDrainTimer(): void {
+    if (this.drainTimer !== undefined) this.options.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+  }
+
+  /** @internal */
+  drainStarted(reason: DrainReason): void {
+    this.host.drainStarted?.(reason);
+    // The actor is mid-transition: queue the event, it is taken once `draining` is entered.
+    if (!this.host.busy) this.actor.send({ type: 'handlers.idle' });
+  }
+
+  private stopped(error: unknown): void {
+    this.stopDrainTimer();
+    this.admitting = false;
+    this.gateOpen = false;
+    drivers.delete(this.actor);
+    this.host.actorStopped(error);
+  }
+}
