@@ -2,6 +2,7 @@ import type { RequestId } from '../../machines/handler.js';
 import { ErrorCode } from '../jsonrpc/errors.js';
 import type { Dialect } from '../runtime/dialect.js';
 import type { SessionHandle } from '../runtime/methods.js';
+import { checkModernRequest, isModernRequest } from './modern.js';
 
 /** Session-local keys the MCP dialect keeps (in `session.locals`). */
 const PROTOCOL_VERSION = 'mcp.protocolVersion';
@@ -100,12 +101,19 @@ export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
 }
 
 /**
- * MCP admission: `initialize` once per session (a second one is −32600); before it, only the
- * methods in `open`, every other request −32002 `Server not initialized`.
+ * MCP admission, per request. A request that speaks the modern era (2026-07-28: its `_meta` names a
+ * protocol version or client capabilities, or it calls `server/discover`/`subscriptions/listen`) on
+ * a session that never ran `initialize` is checked on its own `_meta` (−32602, −32022, −32601 for
+ * the methods the modern era removed). Otherwise the legacy rule: `initialize` once per session (a
+ * second one is −32600); before it, only the methods in `open`, every other request −32005.
  */
 function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['admit']> {
   return (request, session) => {
     const initialized = session.locals.has(PROTOCOL_VERSION);
+    if (!initialized && isModernRequest(request)) {
+      const checked = checkModernRequest(request);
+      return 'error' in checked ? checked.error : undefined;
+    }
     if (request.method === 'initialize') {
       return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;
     }

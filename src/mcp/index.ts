@@ -18,7 +18,29 @@ export type { ToolContent, ToolContext, ToolDefinition, ToolResult } from './too
 export { progressTokenOf, sendProgress } from './progress.js';
 export type { ProgressToken } from './progress.js';
 export { createMcpServer, mcpMethods } from './server.js';
-export type { McpServerInfo, McpServerOptions } from './server.js';
+export type { McpMethods, McpServer, McpServerControls, McpServerInfo, McpServerOptions } from './server.js';
+export {
+  MODERN_MCP_PROTOCOL_VERSION,
+  MODERN_MCP_PROTOCOL_VERSIONS,
+  MetaKey,
+  McpErrorCode,
+  checkModernRequest,
+  isModernRequest,
+  metaOf,
+  missingCapabilityError,
+  modernMetaOf,
+} from './modern.js';
+export type { ModernRequestMeta } from './modern.js';
+export { INPUT_REQUIRED_METHODS, InputRequiredSignal, requestInput } from './input.js';
+export type { InputRequest, McpInput } from './input.js';
+export { RequestStateCodec } from './request-state.js';
+export type { RequestStatePayload } from './request-state.js';
+export { LOG_LEVELS, sendLog, setLogLevel } from './logging.js';
+export type { LogLevel } from './logging.js';
+export { SubscriptionHub } from './subscriptions.js';
+export type { ListKind, NotificationFilter, SubscriptionSupport } from './subscriptions.js';
+export { modernMethod } from './modern-result.js';
+export type { CachePolicy, ResultShape } from './modern-result.js';
 export { pingClient } from './ping.js';
 export { guardTransport } from './guard.js';
 export type { GuardedTransport, GuardOptions, GuardStats, HttpRequestLike, HttpResponseLike, SdkTransport } from './guard.js';

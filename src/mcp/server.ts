@@ -3,7 +3,13 @@ import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { MethodTable, NotificationHandler } from '../runtime/methods.js';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../supervisor.js';
-import { createMcpDialect, markClientInitialized, markInitialized, mcpDialect } from './dialect.js';
+import { createMcpDialect, markClientInitialized, markInitialized, mcpDialect, mcpSessionInfo } from './dialect.js';
+import { CLIENT_CAPABILITIES } from './input.js';
+import { setLogLevel } from './logging.js';
+import { MODERN_MCP_PROTOCOL_VERSIONS } from './modern.js';
+import { modernMethod, type CachePolicy } from './modern-result.js';
+import { RequestStateCodec } from './request-state.js';
+import { SubscriptionHub } from './subscriptions.js';
 import { ToolRegistry, type ToolDefinition } from './tools.js';
 import { negotiateProtocolVersion } from './versions.js';
 
@@ -29,6 +35,33 @@ export interface McpServerInfo {
   notifications?: Record<string, NotificationHandler>;
   /** Methods admitted before `initialize` besides `initialize` and `ping` (e.g. a plain JSON-RPC `echo`). */
   openMethods?: readonly string[];
+  /**
+   * Capabilities to declare besides `tools` (e.g. `resources`, `prompts`, `logging`, `completions`,
+   * `extensions`), in `initialize` and `server/discover`. Serve their methods through `methods`.
+   * `resources.subscribe: true` adds `resources/subscribe`/`unsubscribe` (legacy) and resource
+   * subscriptions on `subscriptions/listen` (modern).
+   */
+  capabilities?: Record<string, unknown>;
+  /** Key of the HMAC that signs MRTR `requestState` (≥ 16 bytes). Default: random per process. */
+  requestStateKey?: Uint8Array | string;
+  /** `ttlMs` and `cacheScope` on modern list/read/discover results. Default `{ ttlMs: 0, cacheScope: 'private' }`. */
+  cache?: CachePolicy;
+}
+
+/**
+ * The MCP parts of a server that live beyond one request: the change notifications hub (announce
+ * `tools`/`prompts`/`resources` list changes and resource updates to both eras).
+ *
+ * @example
+ * ```ts
+ * const { methods, notifications, hub } = mcpMethods(info);
+ * hub.changed('tools');
+ * ```
+ */
+export interface McpMethods {
+  methods: MethodTable;
+  notifications: Record<string, NotificationHandler>;
+  hub: SubscriptionHub;
 }
 
 const InitializeParams = z.object({
@@ -50,33 +83,71 @@ const InitializeParams = z.object({
  * const supervisor = createSupervisor({ dialect: mcpDialect, ...mcpMethods({ name: 'demo', version: '1.0.0', tools: [] }) });
  * ```
  */
-export function mcpMethods(info: McpServerInfo): { methods: MethodTable; notifications: Record<string, NotificationHandler> } {
+export function mcpMethods(info: McpServerInfo): McpMethods {
   const registry = new ToolRegistry(info.tools ?? []);
   const serverInfo = { name: info.name, version: info.version };
-  const methods: MethodTable = {
+  const extra = info.capabilities ?? {};
+  const resources = extra['resources'] as { subscribe?: boolean; listChanged?: boolean } | undefined;
+  const prompts = extra['prompts'] as { listChanged?: boolean } | undefined;
+  const tools = (extra['tools'] as Record<string, unknown> | undefined) ?? { listChanged: false };
+  const capabilities: Record<string, unknown> = { ...extra, tools };
+  const hub = new SubscriptionHub({
+    tools: tools['listChanged'] === true,
+    prompts: prompts?.listChanged === true,
+    resources: resources?.listChanged === true,
+    resourceSubscriptions: resources?.subscribe === true,
+  });
+  const codec = new RequestStateCodec(info.requestStateKey === undefined ? {} : { key: info.requestStateKey });
+  const shape = { serverInfo, codec, cache: info.cache ?? { ttlMs: 0, cacheScope: 'private' as const } };
+  const table: MethodTable = {
     ...info.methods,
     initialize: (params: unknown, ctx) => {
       const parsed = InitializeParams.safeParse(params);
       if (!parsed.success) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params', summarizeIssues(parsed.error));
       const protocolVersion = negotiateProtocolVersion(parsed.data.protocolVersion);
       markInitialized(ctx.session, protocolVersion, parsed.data.clientInfo);
+      ctx.session.locals.set(CLIENT_CAPABILITIES, parsed.data.capabilities ?? {});
+      const result: Record<string, unknown> = { protocolVersion, capabilities, serverInfo };
+      if (info.instructions !== undefined) result.instructions = info.instructions;
+      return result;
+    },
+    'server/discover': () => {
       const result: Record<string, unknown> = {
-        protocolVersion,
-        capabilities: { tools: { listChanged: false } },
-        serverInfo,
+        supportedVersions: [...MODERN_MCP_PROTOCOL_VERSIONS],
+        capabilities,
       };
       if (info.instructions !== undefined) result.instructions = info.instructions;
       return result;
     },
+    'subscriptions/listen': (params: unknown, ctx) => hub.listen(params, ctx),
     ping: () => ({}),
     'tools/list': () => registry.list(),
     'tools/call': (params: unknown, ctx) => registry.call(params, ctx),
   };
+  if (extra['logging'] !== undefined) table['logging/setLevel'] = setLogLevel;
+  if (resources?.subscribe === true) {
+    table['resources/subscribe'] = (params: unknown, ctx) => {
+      hub.subscribe(ctx.session, readUri(params));
+      return {};
+    };
+    table['resources/unsubscribe'] = (params: unknown, ctx) => {
+      hub.unsubscribe(ctx.session, readUri(params));
+      return {};
+    };
+  }
+  const methods: MethodTable = {};
+  for (const [name, definition] of Object.entries(table)) methods[name] = modernMethod(name, definition, shape);
   const notifications: Record<string, NotificationHandler> = {
     ...info.notifications,
     'notifications/initialized': (_params, session) => markClientInitialized(session),
   };
-  return { methods, notifications };
+  return { methods, notifications, hub };
+}
+
+function readUri(params: unknown): string {
+  const uri = typeof params === 'object' && params !== null ? (params as { uri?: unknown }).uri : undefined;
+  if (typeof uri !== 'string') throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params: uri must be a string');
+  return uri;
 }
 
 /**
@@ -108,13 +179,53 @@ export type McpServerOptions = McpServerInfo & Omit<SupervisorOptions, 'methods'
  * serveStdio(server);
  * ```
  */
-export function createMcpServer(options: McpServerOptions): Supervisor {
-  const { name, version, instructions, tools, methods, notifications, openMethods, ...supervisorOptions } = options;
+export function createMcpServer(options: McpServerOptions): McpServer {
+  const { name, version, instructions, tools, methods, notifications, openMethods, capabilities, requestStateKey, cache, ...supervisorOptions } =
+    options;
   const info: McpServerInfo = { name, version };
   if (instructions !== undefined) info.instructions = instructions;
   if (tools !== undefined) info.tools = tools;
   if (methods !== undefined) info.methods = methods;
   if (notifications !== undefined) info.notifications = notifications;
+  if (capabilities !== undefined) info.capabilities = capabilities;
+  if (requestStateKey !== undefined) info.requestStateKey = requestStateKey;
+  if (cache !== undefined) info.cache = cache;
   const dialect = openMethods === undefined ? mcpDialect : createMcpDialect({ openMethods });
-  return createSupervisor({ ...supervisorOptions, dialect, ...mcpMethods(info) });
+  const { hub, ...table } = mcpMethods(info);
+  const supervisor = createSupervisor({ ...supervisorOptions, dialect, ...table });
+  supervisor.on('session.draining', ({ sessionId }) => hub.endSession(sessionId));
+  const legacySessions = () => [...supervisor.sessions()].filter((session) => mcpSessionInfo(session).protocolVersion !== undefined);
+  const mcp: McpServerControls = {
+    hub,
+    changed: (kind) => hub.changed(kind, legacySessions()),
+    updated: (uri) => hub.updated(uri),
+  };
+  return Object.assign(supervisor, { mcp });
 }
+
+/**
+ * What {@link createMcpServer} adds to its supervisor: announce changes to clients of both eras.
+ *
+ * @example
+ * ```ts
+ * server.mcp.changed('tools');
+ * server.mcp.updated('test://watched-resource');
+ * ```
+ */
+export interface McpServerControls {
+  readonly hub: SubscriptionHub;
+  /** A list changed: `notifications/<kind>/list_changed` to listeners that asked, and to legacy sessions. */
+  changed(kind: 'tools' | 'prompts' | 'resources'): void;
+  /** A resource changed: `notifications/resources/updated` to its subscribers. */
+  updated(uri: string): void;
+}
+
+/**
+ * A supervisor serving MCP, with {@link McpServerControls} under `mcp`.
+ *
+ * @example
+ * ```ts
+ * const server: McpServer = createMcpServer({ name: 'demo', version: '1.0.0' });
+ * ```
+ */
+export type McpServer = Supervisor & { readonly mcp: McpServerControls };

@@ -3,6 +3,8 @@ import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import type { JsonRpcRequest } from '../jsonrpc/schema.js';
 import type { CancelledError, RequestContext, SessionHandle } from '../runtime/methods.js';
+import { InputRequiredSignal, requestInput, type InputRequest, type McpInput } from './input.js';
+import { sendLog, type LogLevel } from './logging.js';
 import { sendProgress } from './progress.js';
 
 /**
@@ -18,9 +20,11 @@ import { sendProgress } from './progress.js';
  * };
  * ```
  */
-export interface ToolContext extends RequestContext {
+export interface ToolContext extends RequestContext, McpInput {
   /** Send progress for this call; `false` when nothing was sent (no token, cancelled, or closed). */
   progress(progress: number, total?: number, message?: string): boolean;
+  /** Send a log message for this call (see {@link sendLog}); `false` when it was not sent. */
+  log(level: LogLevel, data: unknown, logger?: string): boolean;
 }
 
 /**
@@ -132,6 +136,36 @@ class ToolCallContext implements ToolContext {
   progress(progress: number, total?: number, message?: string): boolean {
     return sendProgress(this.request, progress, total, message);
   }
+  log(level: LogLevel, data: unknown, logger?: string): boolean {
+    return sendLog(this.request, level, data, logger);
+  }
+  private get inputs(): McpInput {
+    return requestInput(this.request);
+  }
+  get era(): McpInput['era'] {
+    return this.inputs.era;
+  }
+  get clientCapabilities(): McpInput['clientCapabilities'] {
+    return this.inputs.clientCapabilities;
+  }
+  get round(): number {
+    return this.inputs.round;
+  }
+  input(requests: Record<string, InputRequest>): Promise<Record<string, unknown>> {
+    return this.inputs.input(requests);
+  }
+  elicit(key: string, params: Record<string, unknown>): Promise<unknown> {
+    return this.inputs.elicit(key, params);
+  }
+  sample(key: string, params: Record<string, unknown>): Promise<unknown> {
+    return this.inputs.sample(key, params);
+  }
+  listRoots(key: string): Promise<unknown> {
+    return this.inputs.listRoots(key);
+  }
+  requireCapabilities(...names: string[]): void {
+    this.inputs.requireCapabilities(...names);
+  }
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -155,7 +189,7 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
 
 /** A thrown tool error: protocol errors and cancellations go up; anything else is an `isError` result. */
 function toolError(error: unknown, ctx: RequestContext): ToolResult {
-  if (error instanceof JsonRpcError || ctx.signal.aborted) throw error;
+  if (error instanceof JsonRpcError || error instanceof InputRequiredSignal || ctx.signal.aborted) throw error;
   return { content: [{ type: 'text', text: errorText(error) }], isError: true };
 }
 
