@@ -13,7 +13,9 @@
  */
 export { createWebSocketTransport } from './ws/transport.js';
 export type { WebSocketTransport } from './ws/transport.js';
-export { attachWebSocket, listenWebSocket } from './ws/listen.js';
-export type { SessionHost, WebSocketListener, WebSocketServerOptions } from './ws/listen.js';
+export { attachWebSocket, createUpgradeHandler, listenWebSocket } from './ws/listen.js';
+export type { SessionHost, UpgradeHandler, WebSocketListener, WebSocketServerOptions } from './ws/listen.js';
+export { isLoopbackHost, resolveHostPolicy } from './request-guard.js';
+export type { HostPolicy, HostRefusal, RequestGuardOptions } from './request-guard.js';
 export { CLOSE_CODE_BY_INTENT, WS_CLOSE, closeCodeForError } from './ws/options.js';
 export type { TransportTimers, WebSocketTransportOptions } from './ws/options.js';

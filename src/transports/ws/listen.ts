@@ -2,6 +2,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'n
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SupervisorError } from '../../jsonrpc/errors.js';
+import { authenticateRequest, resolveHostPolicy, type RequestGuardOptions } from '../request-guard.js';
 import type { Transport } from '../types.js';
 import { resolveTransportOptions, type ResolvedTransportOptions, type WebSocketTransportOptions } from './options.js';
 import { createResolvedWebSocketTransport } from './transport.js';
@@ -35,15 +36,11 @@ export interface SessionHost<S = unknown> {
  * };
  * ```
  */
-export interface WebSocketServerOptions extends WebSocketTransportOptions {
+export interface WebSocketServerOptions extends WebSocketTransportOptions, RequestGuardOptions {
   /** Interface to bind. Default `'127.0.0.1'`. */
   host?: string;
   /** Port to bind; `0` picks a free one. Default 0. */
   port?: number;
-  /** Decide on every upgrade before any actor exists: `false` → HTTP 401; a throw or rejection → HTTP 500. */
-  authenticate?(request: IncomingMessage): boolean | Promise<boolean>;
-  /** Origins allowed to connect; a request with another `Origin` header → HTTP 403. No header is allowed. Default: any. */
-  allowedOrigins?: string[];
   /** Largest inbound message in bytes; larger → close 1009. Default 4 MiB. */
   maxPayload?: number;
 }
@@ -126,13 +123,105 @@ function refuseUpgrade(socket: Duplex, status: number, body: string): void {
 const ignore = (): void => {};
 
 /**
+ * The upgrade side of a WebSocket listener, to put on any `node:http` server's `'upgrade'` event
+ * (`listenWebSocket` and `listenHttp({ webSocket })` use it): the host/origin check, `authenticate`,
+ * admission and one session per socket.
+ *
+ * @example
+ * ```ts
+ * const upgrades = createUpgradeHandler(supervisor, { host: '127.0.0.1' });
+ * server.on('upgrade', upgrades.onUpgrade);
+ * ```
+ */
+export interface UpgradeHandler {
+  /** The `'upgrade'` listener. */
+  readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Refuse every further upgrade with 503. */
+  stopAccepting(): void;
+  /** Stop accepting; destroy upgrades in progress and terminate every socket. */
+  close(): void;
+}
+
+/**
+ * Create the {@link UpgradeHandler} of a supervisor (the options of {@link listenWebSocket}; `port`
+ * is not used, `host` sets the host/origin defaults).
+ *
+ * @example
+ * ```ts
+ * const server = createServer(httpHandler);
+ * server.on('upgrade', createUpgradeHandler(supervisor, { host: '127.0.0.1', heartbeatMs: 15_000 }).onUpgrade);
+ * ```
+ */
+export function createUpgradeHandler(supervisor: SessionHost, options: WebSocketServerOptions = {}): UpgradeHandler {
+  const { host = '127.0.0.1', port: _port, authenticate, allowedOrigins, allowedHosts, maxPayload = 4 * 1024 * 1024, ...transportOptions } = options;
+  if (typeof maxPayload !== 'number' || !Number.isFinite(maxPayload) || maxPayload < 1) {
+    throw new SupervisorError('ERR_INVALID_OPTION', `maxPayload must be a finite number >= 1 (got ${String(maxPayload)})`);
+  }
+  // Resolve (and check) the transport options once, not per connection.
+  const config = resolveTransportOptions(transportOptions);
+  const hostPolicy = resolveHostPolicy(host, {
+    ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has('mcp') ? 'mcp' : false),
+  });
+  const upgrading = new Set<Duplex>();
+  let accepting = true;
+
+  const admitted = (): boolean => accepting && supervisor.accepting;
+
+  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    socket.on('error', ignore);
+    if (!admitted()) return refuseUpgrade(socket, 503, 'Service Unavailable: not accepting connections');
+    const refusal = hostPolicy.check(request);
+    if (refusal !== undefined) return refuseUpgrade(socket, 403, `Forbidden: ${refusal} not allowed`);
+    if (authenticate !== undefined) {
+      upgrading.add(socket);
+      const verdict = await authenticateRequest(authenticate, request);
+      upgrading.delete(socket);
+      if (socket.destroyed) return;
+      if (verdict === 'error') return refuseUpgrade(socket, 500, 'Internal Server Error: authentication failed');
+      if (verdict === 'unauthorized') return refuseUpgrade(socket, 401, 'Unauthorized');
+      if (!admitted()) return refuseUpgrade(socket, 503, 'Service Unavailable: not accepting connections');
+    }
+    socket.off('error', ignore);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      attachResolved(supervisor, ws, config);
+    });
+  };
+
+  return {
+    onUpgrade(request, socket, head) {
+      upgrade(request, socket, head).catch(() => {
+        socket.destroy();
+      });
+    },
+    stopAccepting() {
+      accepting = false;
+    },
+    close() {
+      accepting = false;
+      for (const socket of [...upgrading]) socket.destroy();
+      for (const ws of [...wss.clients]) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+/**
  * Listen for WebSocket connections and run a session per connection: a `node:http` server with a
  * `ws` server in `noServer` mode (perMessageDeflate off, `maxPayload` 4 MiB). Every path is accepted;
  * the subprotocol `mcp` is chosen when the client offers it.
  *
  * Refusals before any actor exists: a plain HTTP request → 426; the supervisor not accepting or
- * `stopAccepting()` called → 503; an `Origin` not in `allowedOrigins` → 403; `authenticate` false →
- * 401 (throws → 500). Malformed upgrades get ws's own 400.
+ * `stopAccepting()` called → 503; a `Host` not in `allowedHosts` or an `Origin` not in
+ * `allowedOrigins` → 403 (by default a loopback-bound listener admits only loopback names, so a web
+ * page cannot drive a local server through the browser); `authenticate` false → 401 (throws → 500).
+ * Malformed upgrades get ws's own 400.
  *
  * @example
  * ```ts
@@ -145,21 +234,8 @@ const ignore = (): void => {};
  * ```
  */
 export async function listenWebSocket(supervisor: SessionHost, options: WebSocketServerOptions = {}): Promise<WebSocketListener> {
-  const { host = '127.0.0.1', port = 0, authenticate, allowedOrigins, maxPayload = 4 * 1024 * 1024, ...transportOptions } = options;
-  if (typeof maxPayload !== 'number' || !Number.isFinite(maxPayload) || maxPayload < 1) {
-    throw new SupervisorError('ERR_INVALID_OPTION', `maxPayload must be a finite number >= 1 (got ${String(maxPayload)})`);
-  }
-  // Resolve (and check) the transport options once, not per connection.
-  const config = resolveTransportOptions(transportOptions);
-  const origins = allowedOrigins === undefined ? undefined : new Set(allowedOrigins);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has('mcp') ? 'mcp' : false),
-  });
-  const upgrading = new Set<Duplex>();
-  let accepting = true;
+  const { host = '127.0.0.1', port = 0 } = options;
+  const upgrades = createUpgradeHandler(supervisor, options);
 
   const server = createServer((_request, response) => {
     const body = 'Upgrade Required: this endpoint speaks WebSocket\n';
@@ -171,41 +247,7 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
     });
     response.end(body);
   });
-
-  const admitted = (): boolean => accepting && supervisor.accepting;
-
-  const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
-    socket.on('error', ignore);
-    if (!admitted()) return refuseUpgrade(socket, 503, 'Service Unavailable: not accepting connections');
-    const origin = request.headers.origin;
-    if (origins !== undefined && origin !== undefined && !origins.has(origin)) {
-      return refuseUpgrade(socket, 403, 'Forbidden: origin not allowed');
-    }
-    if (authenticate !== undefined) {
-      upgrading.add(socket);
-      let verdict: boolean | 'error';
-      try {
-        verdict = (await authenticate(request)) === true;
-      } catch {
-        verdict = 'error';
-      } finally {
-        upgrading.delete(socket);
-      }
-      if (socket.destroyed) return;
-      if (verdict === 'error') return refuseUpgrade(socket, 500, 'Internal Server Error: authentication failed');
-      if (!verdict) return refuseUpgrade(socket, 401, 'Unauthorized');
-      if (!admitted()) return refuseUpgrade(socket, 503, 'Service Unavailable: not accepting connections');
-    }
-    socket.off('error', ignore);
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      attachResolved(supervisor, ws, config);
-    });
-  };
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade(request, socket, head).catch(() => {
-      socket.destroy();
-    });
-  });
+  server.on('upgrade', upgrades.onUpgrade);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -225,14 +267,11 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
     port: boundPort,
     server,
     stopAccepting() {
-      accepting = false;
+      upgrades.stopAccepting();
     },
     close() {
-      accepting = false;
       closing ??= new Promise<void>((resolve) => {
-        for (const socket of [...upgrading]) socket.destroy();
-        for (const ws of [...wss.clients]) ws.terminate();
-        wss.close();
+        upgrades.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CloseIntent, Transport, TransportSink } from '../types.js';
+import { classifyOutbound } from './frames.js';
+import type { ResolvedHttpOptions } from './options.js';
+import { ResponseStream } from './response-stream.js';
+
+/**
+ * The transport of one modern (2026-07-28, stateless) Streamable HTTP exchange: one POST, one
+ * session. Its body is the session's only input; its response is the session's only output.
+ *
+ * - The answer (the response to the POST's request, or the batch answer) ends the response and the
+ *   input (the session then closes idle); JSON when it is the first frame, else the last SSE event.
+ * - A notification or a request going out before the answer switches the response to SSE.
+ * - A POST that expects no answer (notifications, responses) → `202 Accepted`.
+ * - The client closing the response first is `onClosed`: the connection machine closes and every
+ *   live handler is cancelled with `transport-closed` (the spec's "MUST be treated as
+ *   cancellation"); the send guard then blocks and counts every later write.
+ *
+ * @example
+ * ```ts
+ * const transport = new HttpExchangeTransport(request, response, body, { expectsAnswer: true }, options);
+ * supervisor.attach(transport);
+ * ```
+ */
+export class HttpExchangeTransport implements Transport {
+  readonly kind = 'streamable-http' as const;
+  /** Which spec era this exchange speaks. */
+  readonly era = 'modern' as const;
+  private readonly stream: ResponseStream;
+  private sink: TransportSink | undefined = undefined;
+  private answered = false;
+  private closeReported = false;
+  private inputEnded = false;
+  private finished = false;
+
+  constructor(
+    /** The HTTP request (headers, auth, …) for dialects and handlers that need it. */
+    readonly request: IncomingMessage,
+    response: ServerResponse,
+    private readonly body: string,
+    private readonly shape: { readonly expectsAnswer: boolean },
+    private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'timers' | 'errorStatus'>,
+    private readonly onFinished?: (exchange: HttpExchangeTransport) => void,
+  ) {
+    this.stream = new ResponseStream(response, { keepAliveMs: options.keepAliveMs, timers: options.timers, onAbort: this.onAbort });
+  }
+
+  get outputOpen(): boolean {
+    return !this.closeReported && this.stream.open;
+  }
+
+  /** Frames offered after the response ended or the client left (dropped here, behind the runtime's guard). */
+  get writesAfterClose(): number {
+    return this.stream.writesAfterClose;
+  }
+
+  /** Whether the client closed the response before it was answered. */
+  get aborted(): boolean {
+    return this.stream.wasAborted && !this.answered;
+  }
+
+  /** Whether the response switched to SSE. */
+  get streaming(): boolean {
+    return this.stream.streaming;
+  }
+
+  start(sink: TransportSink): void {
+    if (this.sink !== undefined) return;
+    this.sink = sink;
+    if (this.closeReported) {
+      sink.onClosed('response closed before the exchange started');
+      return;
+    }
+    sink.onFrame(this.body);
+    if (!this.answered && !this.shape.expectsAnswer && !this.closeReported) {
+      this.answered = true;
+      this.stream.accepted();
+      this.endInput();
+    }
+  }
+
+  send(frame: string): void {
+    if (!this.outputOpen) {
+      this.stream.message(frame); // counted as a write after close
+      return;
+    }
+    const kind = classifyOutbound(frame);
+    if (kind.kind === 'message') {
+      this.stream.message(frame);
+      return;
+    }
+    this.answered = true;
+    const code = kind.kind === 'answer' ? kind.errorCode : undefined;
+    this.stream.answer(frame, code === undefined ? 200 : this.options.errorStatus(code));
+    this.endInput();
+  }
+
+  close(_intent: CloseIntent): void {
+    this.stream.end();
+    if (this.finished) return;
+    this.finished = true;
+    this.onFinished?.(this);
+  }
+
+  /** The exchange is answered: nothing more comes in; the session closes once its handlers are released. */
+  private endInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    queueMicrotask(() => this.sink?.onInputEnded());
+  }
+
+  private readonly onAbort = (): void => {
+    if (this.answered || this.closeReported) return;
+    this.closeReported = true;
+    this.sink?.onClosed('response closed by the client');
+  };
+}

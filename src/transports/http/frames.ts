@@ -1,0 +1,142 @@
+import type { RequestId } from '../../../machines/handler.js';
+
+/**
+ * What an outbound frame is, as far as routing it to an HTTP response goes: an answer (a response,
+ * with its id; `null` for an error that names no request), a batch answer (a JSON array), or a
+ * message (a notification or a request the server sends).
+ */
+export type OutboundKind =
+  | { kind: 'answer'; id: RequestId | null; errorCode: number | undefined }
+  | { kind: 'batch' }
+  | { kind: 'message' };
+
+const MESSAGE: OutboundKind = { kind: 'message' };
+const BATCH: OutboundKind = { kind: 'batch' };
+const NOTIFICATION_PREFIX = '{"jsonrpc":"2.0","method":';
+const ID_PREFIX = '{"jsonrpc":"2.0","id":';
+
+/** Read the id token after `{"jsonrpc":"2.0","id":` (the runtime's own encoding); `undefined` if unsure. */
+function fastId(frame: string): { id: RequestId | null; end: number } | undefined {
+  let i = ID_PREFIX.length;
+  const first = frame.charCodeAt(i);
+  if (first === 0x22 /* " */) {
+    i += 1;
+    while (i < frame.length) {
+      const c = frame.charCodeAt(i);
+      if (c === 0x5c /* \ */) i += 2;
+      else if (c === 0x22) break;
+      else i += 1;
+    }
+    if (i >= frame.length) return undefined;
+    const token = frame.slice(ID_PREFIX.length, i + 1);
+    return { id: JSON.parse(token) as string, end: i + 1 };
+  }
+  const comma = frame.indexOf(',', i);
+  if (comma < 0) return undefined;
+  const token = frame.slice(i, comma);
+  if (token === 'null') return { id: null, end: comma };
+  const n = Number(token);
+  return token.length > 0 && Number.isFinite(n) ? { id: n, end: comma } : undefined;
+}
+
+function slowClassify(frame: string): OutboundKind {
+  let value: unknown;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return MESSAGE;
+  }
+  if (Array.isArray(value)) return BATCH;
+  if (typeof value !== 'object' || value === null) return MESSAGE;
+  const message = value as { method?: unknown; id?: unknown; error?: { code?: unknown } };
+  if (typeof message.method === 'string') return MESSAGE;
+  const id = message.id;
+  const code = typeof message.error === 'object' && message.error !== null ? message.error.code : undefined;
+  return { kind: 'answer', id: typeof id === 'string' || typeof id === 'number' ? id : null, errorCode: typeof code === 'number' ? code : undefined };
+}
+
+/**
+ * Classify an outbound frame without parsing it when it has the runtime's own shape
+ * (`{"jsonrpc":"2.0","id":…,"result"|"error":…}` or `{"jsonrpc":"2.0","method":…}`); anything
+ * else is parsed.
+ *
+ * @example
+ * ```ts
+ * classifyOutbound('{"jsonrpc":"2.0","id":7,"result":{}}'); // { kind: 'answer', id: 7, errorCode: undefined }
+ * classifyOutbound('{"jsonrpc":"2.0","method":"notifications/progress"}'); // { kind: 'message' }
+ * ```
+ */
+export function classifyOutbound(frame: string): OutboundKind {
+  if (frame.startsWith(NOTIFICATION_PREFIX)) return MESSAGE;
+  if (frame.charCodeAt(0) === 0x5b /* [ */) return BATCH;
+  if (frame.startsWith(ID_PREFIX)) {
+    const parsed = fastId(frame);
+    if (parsed !== undefined) {
+      if (frame.startsWith(',"result":', parsed.end)) return { kind: 'answer', id: parsed.id, errorCode: undefined };
+      if (frame.startsWith(',"error":{"code":', parsed.end)) {
+        const start = parsed.end + ',"error":{"code":'.length;
+        const code = Number.parseInt(frame.slice(start, start + 12), 10);
+        if (Number.isSafeInteger(code)) return { kind: 'answer', id: parsed.id, errorCode: code };
+      }
+      if (frame.startsWith(',"method":', parsed.end)) return MESSAGE;
+    }
+  }
+  return slowClassify(frame);
+}
+
+/**
+ * What the handler learned from a POST body before handing it to the runtime.
+ */
+export interface InboundSummary {
+  /** `true` for a JSON array (a batch). */
+  readonly batch: boolean;
+  /** Ids of the requests in it (in order). */
+  readonly requestIds: RequestId[];
+  /** Whether the runtime will answer something (requests, or an invalid message it answers with `id: null`). */
+  readonly expectsAnswer: boolean;
+  /** The single message's `method`, when the body is one object with a string `method`. */
+  readonly method: string | undefined;
+  /** The single message's `params`, when it is an object. */
+  readonly params: Record<string, unknown> | undefined;
+}
+
+const isId = (id: unknown): id is RequestId => typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+
+/**
+ * Summarize a parsed POST body (one message or a batch) for routing and header checks.
+ *
+ * @example
+ * ```ts
+ * summarizeInbound({ jsonrpc: '2.0', id: 1, method: 'tools/list' }).requestIds; // [1]
+ * ```
+ */
+export function summarizeInbound(value: unknown): InboundSummary {
+  if (Array.isArray(value)) {
+    const requestIds: RequestId[] = [];
+    let answers = value.length === 0;
+    for (const item of value) {
+      const message = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : undefined;
+      if (message !== undefined && typeof message.method === 'string') {
+        if ('id' in message) {
+          if (isId(message.id)) requestIds.push(message.id);
+          answers = true;
+        }
+      } else if (message === undefined || !('result' in message || 'error' in message)) {
+        answers = true;
+      }
+    }
+    return { batch: true, requestIds, expectsAnswer: answers || requestIds.length > 0, method: undefined, params: undefined };
+  }
+  const message = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  if (message === undefined) return { batch: false, requestIds: [], expectsAnswer: true, method: undefined, params: undefined };
+  const method = typeof message.method === 'string' ? message.method : undefined;
+  const params = typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)
+    ? (message.params as Record<string, unknown>)
+    : undefined;
+  if (method !== undefined) {
+    const isRequest = 'id' in message;
+    return { batch: false, requestIds: isRequest && isId(message.id) ? [message.id] : [], expectsAnswer: isRequest, method, params };
+  }
+  const isResponse = ('result' in message || 'error' in message) && 'id' in message;
+  return { batch: false, requestIds: [], expectsAnswer: !isResponse, method: undefined, params };
+}
