@@ -94,6 +94,19 @@ describe('modern exchanges (2026-07-28): one POST, one short-lived session', () 
     expect(listener.stats().exchanges).toEqual({ open: 0, total: 1, aborted: 0 });
   });
 
+  it('drops (and counts) a frame offered to the transport after its response ended, writing nothing', async () => {
+    const { listener, supervisor } = await start();
+    const exchange = nextExchange(supervisor);
+    const response = await post(listener.url, { jsonrpc: '2.0', id: 2, method: 'echo', params: ['x'] });
+    const transport = await exchange;
+    expect(response.text).toBe('{"jsonrpc":"2.0","id":2,"result":["x"]}');
+    expect(transport.outputOpen).toBe(false);
+    // Bypass the runtime's guard: the transport itself must not write to the finished response.
+    transport.send('{"jsonrpc":"2.0","method":"late"}');
+    transport.send('{"jsonrpc":"2.0","id":2,"result":"again"}');
+    expect(transport.writesAfterClose).toBe(2);
+  });
+
   it('switches to SSE with X-Accel-Buffering: no when a notification goes out before the answer', async () => {
     const { listener } = await start();
     const reader = await openSse(listener.url, {
