@@ -21,6 +21,12 @@ export interface ServeOptions {
   inspect: boolean;
   metricsPort: number | undefined;
   dashboardPort: number | undefined;
+  /** Path of the Streamable HTTP endpoint on the same port (default `/mcp`). */
+  httpPath: string;
+  maxSessions: number | undefined;
+  sessionIdleTimeoutMs: number | undefined;
+  /** Origins allowed on HTTP and WebSocket (`*`: any); default the loopback origins on a loopback host. */
+  allowedOrigins: string[] | '*' | undefined;
 }
 
 /**
@@ -34,7 +40,8 @@ export interface ServeOptions {
 export const SERVE_USAGE = `Usage: session-supervisor serve [options]
 
 Serves the demo MCP server (tools: echo, sleep, stubborn_sleep, fail; plain JSON-RPC method: echo).
-Over WebSocket by default: prints "listening ws://HOST:PORT" on stderr when ready.
+Over WebSocket and Streamable HTTP on one port by default: prints "listening ws://HOST:PORT",
+then "listening http://HOST:PORT/mcp" on stderr when ready.
 On SIGTERM/SIGINT it drains, exits 0 and prints its lifetime counters as one JSON line on stderr.
 
 Options:
@@ -49,11 +56,19 @@ Options:
   --inspect                send every actor event to the Stately inspector
   --metrics-port N         serve Prometheus metrics on http://HOST:N/metrics
   --dashboard-port N       serve the live dashboard on http://HOST:N/
+  --http-path P            path of the Streamable HTTP endpoint (default /mcp)
+  --max-sessions N         legacy HTTP sessions open at once, more get 503 (default 10000)
+  --session-idle-timeout MS  close an idle legacy HTTP session after MS, 0 = never (default 1800000)
+  --allowed-origins LIST   comma-separated Origins allowed on HTTP and WebSocket, or * for any
+                           (default: loopback origins when bound to a loopback host)
   --help                   this text
 `;
 
 type Flag =
   | { name: string; key: 'host'; kind: 'string' }
+  | { name: string; key: 'httpPath'; kind: 'path' }
+  | { name: string; key: 'allowedOrigins'; kind: 'list' }
+  | { name: string; key: 'maxSessions' | 'sessionIdleTimeoutMs'; kind: 'count' }
   | { name: string; key: 'port' | 'metricsPort' | 'dashboardPort'; kind: 'port' }
   | { name: string; key: 'drainTimeoutMs' | 'requestTimeoutMs' | 'maxMessageBytes'; kind: 'count' | 'positive' }
   | { name: string; key: 'maxInFlight'; kind: 'positive' }
@@ -72,12 +87,23 @@ const FLAGS: readonly Flag[] = [
   { name: '--inspect', key: 'inspect', kind: 'switch' },
   { name: '--metrics-port', key: 'metricsPort', kind: 'port' },
   { name: '--dashboard-port', key: 'dashboardPort', kind: 'port' },
+  { name: '--http-path', key: 'httpPath', kind: 'path' },
+  { name: '--max-sessions', key: 'maxSessions', kind: 'count' },
+  { name: '--session-idle-timeout', key: 'sessionIdleTimeoutMs', kind: 'count' },
+  { name: '--allowed-origins', key: 'allowedOrigins', kind: 'list' },
 ];
 
 const INTEGER = /^(0|[1-9][0-9]*)$/;
 
-function readValue(flag: Flag, raw: string): string | number | { error: string } {
+function readValue(flag: Flag, raw: string): string | number | string[] | { error: string } {
   switch (flag.kind) {
+    case 'path':
+      return /^\/[!-~]*$/.test(raw) ? raw : { error: `${flag.name} must start with '/' and hold no spaces (got '${raw}')` };
+    case 'list': {
+      if (raw === '*') return raw;
+      const items = raw.split(',').map((item) => item.trim());
+      return items.every((item) => item.length > 0) ? items : { error: `${flag.name} needs a comma-separated list or * (got '${raw}')` };
+    }
     case 'string':
       return raw.length > 0 ? raw : { error: `${flag.name} needs a non-empty value` };
     case 'level':
@@ -123,6 +149,10 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | { kind: 
     inspect: false,
     metricsPort: undefined,
     dashboardPort: undefined,
+    httpPath: '/mcp',
+    maxSessions: undefined,
+    sessionIdleTimeoutMs: undefined,
+    allowedOrigins: undefined,
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 1) {
@@ -147,7 +177,7 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | { kind: 
     }
     if (raw === undefined || (eq < 0 && raw.startsWith('--'))) return { kind: 'error', message: `${flag.name} needs a value` };
     const value = readValue(flag, raw);
-    if (typeof value === 'object') return { kind: 'error', message: value.error };
+    if (typeof value === 'object' && !Array.isArray(value)) return { kind: 'error', message: value.error };
     (options as unknown as Record<string, unknown>)[flag.key] = value;
   }
   if (options.stdio && (given.has('--host') || given.has('--port'))) {

@@ -9,7 +9,7 @@ import type { MethodTable } from '../runtime/methods.js';
 import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
 import type { Supervisor } from '../supervisor.js';
 import { serveStdio } from '../transports/stdio.js';
-import { listenWebSocket } from '../transports/ws.js';
+import { listenHttp } from '../transports/http.js';
 import type { ServeOptions } from './args.js';
 import { lifetimeCounters } from './counters.js';
 import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
@@ -53,7 +53,8 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
 }
 
 /**
- * Run `session-supervisor serve`: the demo MCP server over WebSocket (or stdio), until SIGTERM or
+ * Run `session-supervisor serve`: the demo MCP server over WebSocket and Streamable HTTP on one port
+ * (or stdio), until SIGTERM or
  * SIGINT (or, with `--stdio`, the end of stdin). Ends with one JSON line of lifetime counters on
  * stderr and exit code 0. Resolves once the server runs.
  *
@@ -123,12 +124,20 @@ export async function runServe(options: ServeOptions): Promise<void> {
     return;
   }
 
-  const listener = await listenWebSocket(supervisor, {
+  // One port: WebSocket upgrades on any path, Streamable HTTP on --http-path.
+  const listener = await listenHttp(supervisor, {
     host: options.host,
     port: options.port,
-    ...(options.maxMessageBytes === undefined ? {} : { maxPayload: options.maxMessageBytes }),
+    path: options.httpPath,
+    webSocket: options.maxMessageBytes === undefined ? true : { maxPayload: options.maxMessageBytes },
+    ...(options.maxMessageBytes === undefined ? {} : { maxBodyBytes: options.maxMessageBytes }),
+    ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+    ...(options.sessionIdleTimeoutMs === undefined ? {} : { sessionIdleTimeoutMs: options.sessionIdleTimeoutMs }),
+    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
   });
   listeners.unshift(listener);
   shutdownOnSignals(supervisor, { listeners, onStopped: report, exit });
+  const urlHost = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+  writeErr(`listening ws://${urlHost}:${listener.port}\n`);
   writeErr(`listening ${listener.url}\n`);
 }

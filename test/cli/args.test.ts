@@ -16,6 +16,10 @@ describe('parseServeArgs', () => {
       inspect: false,
       metricsPort: undefined,
       dashboardPort: undefined,
+      httpPath: '/mcp',
+      maxSessions: undefined,
+      sessionIdleTimeoutMs: undefined,
+      allowedOrigins: undefined,
     });
   });
 
@@ -38,8 +42,16 @@ describe('parseServeArgs', () => {
       inspect: true,
       metricsPort: 9464,
       dashboardPort: 0,
+      httpPath: '/mcp',
+      maxSessions: undefined,
+      sessionIdleTimeoutMs: undefined,
+      allowedOrigins: undefined,
     });
     expect(parseServeArgs(['--stdio'])).toMatchObject({ stdio: true });
+    expect(
+      parseServeArgs(['--http-path', '/rpc', '--max-sessions=0', '--session-idle-timeout', '60000', '--allowed-origins', 'https://a.example, http://b.example:8080']),
+    ).toMatchObject({ httpPath: '/rpc', maxSessions: 0, sessionIdleTimeoutMs: 60000, allowedOrigins: ['https://a.example', 'http://b.example:8080'] });
+    expect(parseServeArgs(['--allowed-origins', '*'])).toMatchObject({ allowedOrigins: '*' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
   });
 
@@ -57,6 +69,9 @@ describe('parseServeArgs', () => {
     [['--max-message-bytes', '99999999999999999999'], "--max-message-bytes must be an integer >= 1 (got '99999999999999999999')"],
     [['--log-level', 'loud'], '--log-level must be one of trace, debug, info, warn, error, fatal, silent'],
     [['--host='], '--host needs a non-empty value'],
+    [['--http-path', 'mcp'], "--http-path must start with '/' and hold no spaces (got 'mcp')"],
+    [['--allowed-origins', 'a,,b'], "--allowed-origins needs a comma-separated list or * (got 'a,,b')"],
+    [['--session-idle-timeout', '-1'], "--session-idle-timeout must be an integer >= 0 (got '-1')"],
     [['--stdio', '--port', '1'], '--stdio cannot be combined with --host or --port'],
     [['--host', 'x', '--stdio'], '--stdio cannot be combined with --host or --port'],
     [['--stdio=yes'], '--stdio takes no value'],

@@ -97,7 +97,7 @@ describe('session-supervisor serve: WebSocket', () => {
     expect(opened).toMatchObject({ level: 20, sessionId: 's1', transport: 'ws', msg: 'session opened' });
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    expect(server.stderrLines.filter((l) => l.startsWith('listening'))).toEqual([`listening ${url}`]);
+    expect(server.stderrLines.filter((l) => l.startsWith('listening'))).toEqual([`listening ${url}`, `listening ${url.replace('ws://', 'http://')}/mcp`]);
   });
 
   it('on SIGTERM drains: the call in flight is answered, then exit 0 with the counters last', async () => {

@@ -56,7 +56,7 @@ export class HttpExchangeTransport implements Transport {
 
   /** Whether the client closed the response before it was answered. */
   get aborted(): boolean {
-    return this.stream.wasAborted && !this.answered;
+    return this.closeReported;
   }
 
   /** Whether the response switched to SSE. */
@@ -67,7 +67,8 @@ export class HttpExchangeTransport implements Transport {
   start(sink: TransportSink): void {
     if (this.sink !== undefined) return;
     this.sink = sink;
-    if (this.closeReported) {
+    if (this.closeReported || !this.stream.open) {
+      this.closeReported = true;
       sink.onClosed('response closed before the exchange started');
       return;
     }

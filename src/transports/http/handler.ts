@@ -141,7 +141,7 @@ class Handler {
       if (!this.admits()) return this.unavailable(response);
       return this.legacy.create(request, response, body.text, summary);
     }
-    if (isLegacyVersion(headerVersion)) {
+    if (!modernRequest && isLegacyVersion(headerVersion)) {
       return this.refuse(response, 400, -32600, 'Bad Request: Mcp-Session-Id header is required');
     }
     return this.modern(request, response, body.text, summary);

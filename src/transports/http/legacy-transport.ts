@@ -26,6 +26,9 @@ interface LegacyStream {
 
 let streamCounter = 0;
 
+/** Finished resumable streams a session keeps for a late `Last-Event-ID` (the oldest go first). */
+const RESUMABLE_FINISHED_STREAMS = 16;
+
 /**
  * The transport of one legacy (2025-11-25 and before) Streamable HTTP session: one long-lived
  * session that outlives single POSTs. Its outputs are the streams the client opens — each POST's
@@ -64,6 +67,7 @@ export class LegacySessionTransport implements Transport {
   private getStream: LegacyStream | undefined = undefined;
   private dispatching: LegacyStream | undefined = undefined;
   private dropped = 0;
+  private readonly finished: LegacyStream[] = [];
   /** The stream of the `initialize` POST while it is being answered. */
   private initializing: LegacyStream | undefined = undefined;
   private readonly onClosedHooks: (() => void)[] = [];
@@ -190,7 +194,7 @@ export class LegacySessionTransport implements Transport {
     stream.response = out;
     out.startSse();
     for (const event of replay.events) out.message(event.frame, event.id);
-    if (stream.kind === 'post' && stream.pending <= 0) this.finishStream(stream);
+    if (stream.kind === 'post' && stream.pending <= 0) out.end();
     return 'ok';
   }
 
@@ -267,9 +271,14 @@ export class LegacySessionTransport implements Transport {
       if (stream.pending <= 0 && !out.streaming) out.accepted();
       out.end();
     }
-    // A resumable stream the client left keeps its events until it resumes or the session ends.
-    const awaitingResume = stream.resumable && (out === undefined || out.wasAborted);
-    if (!awaitingResume) this.forget(stream);
+    if (!stream.resumable) {
+      this.forget(stream);
+      return;
+    }
+    // A resumable stream keeps its events for a while even when its response ended normally: the
+    // client may have gone away before the last bytes reached it. The newest few are kept.
+    this.finished.push(stream);
+    while (this.finished.length > RESUMABLE_FINISHED_STREAMS) this.forget(this.finished.shift()!);
   }
 
   private forget(stream: LegacyStream): void {

@@ -49,7 +49,9 @@ export class ResponseStream {
     private readonly res: ServerResponse,
     private readonly options: ResponseStreamOptions,
   ) {
-    res.once('close', this.onClose);
+    // The client may have left while the body was read: then nothing can ever be written.
+    if (res.destroyed) this.aborted = true;
+    else res.once('close', this.onClose);
   }
 
   /** `true` while frames can still be written. */
