@@ -202,10 +202,36 @@ export function conformanceTools(server: () => McpServer): ToolDefinition[] {
         return 'prompts changed';
       },
     }),
+    defineTool({
+      name: 'json_schema_2020_12_tool',
+      description: 'Tool with JSON Schema 2020-12 features',
+      input: z.record(z.string(), z.unknown()),
+      inputSchema: JSON_SCHEMA_2020_12,
+      run: (args) => `received ${JSON.stringify(args)}`,
+    }),
     // ---- multi-round-trip input (SEP-2322) ----
     ...inputRequiredTools(),
   ];
 }
+
+/** A tool input schema that uses the JSON Schema 2020-12 vocabulary (listed as it is). */
+const JSON_SCHEMA_2020_12 = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+  properties: {
+    name: { type: 'string' },
+    address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
+  },
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
+  additionalProperties: false,
+};
 
 const nameSchema = elicitSchema({ name: { type: 'string' } }, ['name']);
 const askName = (message: string) => ({ method: 'elicitation/create' as const, params: { mode: 'form', message, requestedSchema: nameSchema } });

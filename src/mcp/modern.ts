@@ -176,9 +176,16 @@ export function checkModernRequest(
  */
 export function modernMetaOf(request: { method: string; params?: unknown }): ModernRequestMeta | undefined {
   if (!isModernRequest(request)) return undefined;
+  const cached = checkedMeta.get(request);
+  if (cached !== undefined) return cached;
   const checked = checkModernRequest(request);
-  return 'meta' in checked ? checked.meta : undefined;
+  if (!('meta' in checked)) return undefined;
+  checkedMeta.set(request, checked.meta);
+  return checked.meta;
 }
+
+/** The checked `_meta` of each modern request message, read once however many parts ask. */
+const checkedMeta = new WeakMap<object, ModernRequestMeta>();
 
 /**
  * The −32021 error for a capability the client did not declare: `data.requiredCapabilities` is a

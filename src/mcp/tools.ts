@@ -72,6 +72,12 @@ export interface ToolDefinition<A = any> {
   readonly name: string;
   readonly description?: string;
   readonly input: z.ZodType<A, any>;
+  /**
+   * The JSON Schema to list for this tool, as it is (any 2020-12 keywords: `$schema`, `$defs`,
+   * `$anchor`, `allOf`, `if`/`then`/`else`…). Default: the schema made from `input`. `input` still
+   * validates the arguments either way.
+   */
+  readonly inputSchema?: Record<string, unknown>;
   run(args: A, ctx: ToolContext): unknown;
 }
 
@@ -95,6 +101,7 @@ export function defineTool<S extends z.ZodType>(definition: {
   name: string;
   description?: string;
   input: S;
+  inputSchema?: Record<string, unknown>;
   run(args: z.output<S>, ctx: ToolContext): unknown;
 }): ToolDefinition<z.output<S>> {
   return definition as ToolDefinition<z.output<S>>;
@@ -229,8 +236,8 @@ export class ToolRegistry {
     for (const tool of tools) {
       if (this.tools.has(tool.name)) throw new TypeError(`duplicate tool name: ${tool.name}`);
       this.tools.set(tool.name, tool);
-      const { $schema: _schema, ...inputSchema } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
-      const entry: ListedTool = { name: tool.name, inputSchema };
+      const { $schema: _schema, ...generated } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
+      const entry: ListedTool = { name: tool.name, inputSchema: tool.inputSchema ?? generated };
       if (tool.description !== undefined) entry.description = tool.description;
       this.listed.push(entry);
     }

@@ -266,6 +266,16 @@ describe('MCP modern era (2026-07-28) over the memory transport', () => {
     expect(transport.writesAfterClose).toBe(0);
   });
 
+  it('lists a tool with its own JSON Schema as it is (2020-12 keywords kept), and still validates with zod', async () => {
+    const inputSchema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', $defs: { n: { $anchor: 'n', type: 'number' } }, properties: { n: { $ref: '#/$defs/n' } } };
+    const s = createMcpServer({ name: 'schema', version: '1', tools: [defineTool({ name: 'raw', input: z.object({ n: z.number() }), inputSchema, run: ({ n }) => String(n) })] });
+    const { call } = connect(s);
+    const list = await call(1, 'tools/list');
+    expect(list.result.tools).toEqual([{ name: 'raw', inputSchema }]);
+    const bad = await call(2, 'tools/call', { name: 'raw', arguments: { n: 'x' } });
+    expect(bad.error.code).toBe(ErrorCode.InvalidParams);
+  });
+
   it('keeps the legacy era on initialized sessions: results without resultType, list_changed to every session', async () => {
     const s = server();
     const { peer } = await connectInitialized(s);
