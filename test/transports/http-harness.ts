@@ -2,6 +2,7 @@
  * Small raw HTTP clients for the Streamable HTTP tests: exact headers (Host, Origin, no Accept), SSE
  * read event by event, and a way to drop the connection mid-stream.
  */
+import { WebSocket } from 'ws';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 
 export interface RawResponse {
@@ -146,4 +147,20 @@ export async function until(check: () => boolean, what: string, limitMs = 5_000)
     if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal. */
+export async function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
+  const ws = new WebSocket(url, { headers });
+  ws.on('error', () => {});
+  const outcome = await new Promise<number | 'open'>((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+    });
+    ws.once('close', () => resolve(-1));
+  });
+  ws.terminate();
+  return outcome;
 }

@@ -3,19 +3,14 @@ import { z } from 'zod';
 import type { Supervisor } from '../../src/index.js';
 import { createMcpServer, defineTool } from '../../src/mcp/index.js';
 import { listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
+import { createDeferred } from '../helpers/deferred.js';
 import { createInvariantChecker, type InvariantChecker } from '../helpers/invariants.js';
 import { openSse, post, POST_HEADERS, raw, type RawResponse } from './http-harness.js';
 
-interface Gate {
-  promise: Promise<void>;
-  open(): void;
-}
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
+/** A gate the test opens by hand. */
+function gate(): { promise: Promise<void>; open(): void } {
+  const deferred = createDeferred<void>();
+  return { promise: deferred.promise, open: () => deferred.resolve() };
 }
 
 let release = gate();

@@ -3,19 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type MethodTable, type Supervisor } from '../../src/index.js';
 import type { Session } from '../../src/runtime/session.js';
 import { HttpExchangeTransport, listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
+import { createDeferred } from '../helpers/deferred.js';
 import { createInvariantChecker, type InvariantChecker } from '../helpers/invariants.js';
 import { openSse, post, POST_HEADERS, raw } from './http-harness.js';
 
-interface Gate {
-  promise: Promise<void>;
-  open(): void;
-}
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
+/** A gate the test opens by hand. */
+function gate(): { promise: Promise<void>; open(): void } {
+  const deferred = createDeferred<void>();
+  return { promise: deferred.promise, open: () => deferred.resolve() };
 }
 
 let release = gate();

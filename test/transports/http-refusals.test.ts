@@ -1,10 +1,9 @@
 import { createServer, request, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
 import { createHttpHandler, listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
 import { listenWebSocket, type WebSocketListener, type WebSocketServerOptions } from '../../src/transports/ws.js';
-import { post, POST_HEADERS, raw } from './http-harness.js';
+import { post, POST_HEADERS, raw, upgrade } from './http-harness.js';
 
 const ECHO = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: { ok: true } });
 
@@ -212,22 +211,6 @@ describe('createHttpHandler in an existing node:http server', () => {
     handler.close();
   });
 });
-
-/** Try an upgrade: `'open'` or the HTTP status of the refusal. */
-async function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
-  const ws = new WebSocket(url, { headers });
-  ws.on('error', () => {});
-  const outcome = await new Promise<number | 'open'>((resolve) => {
-    ws.once('open', () => resolve('open'));
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      response.resume();
-    });
-    ws.once('close', () => resolve(-1));
-  });
-  ws.terminate();
-  return outcome;
-}
 
 describe('the same secure defaults for the WebSocket listener', () => {
   async function startWs(options: WebSocketServerOptions = {}): Promise<WebSocketListener> {

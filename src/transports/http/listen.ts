@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { SupervisorError } from '../../jsonrpc/errors.js';
+import { bindServer, closeServer } from '../bind.js';
 import { createUpgradeHandler, type WebSocketServerOptions } from '../ws/listen.js';
 import { createHttpHandler } from './handler.js';
 import type { HttpHandlerOptions, HttpSessionHost } from './options.js';
@@ -92,16 +93,7 @@ export async function listenHttp(supervisor: HttpSessionHost, options: HttpServe
         });
   if (upgrades !== undefined) server.on('upgrade', upgrades.onUpgrade);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { port: boundPort, urlHost } = await bindServer(server, host, port);
 
   let closing: Promise<void> | undefined;
   return {
@@ -115,12 +107,11 @@ export async function listenHttp(supervisor: HttpSessionHost, options: HttpServe
       upgrades?.stopAccepting();
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      if (closing === undefined) {
         handler.close();
         upgrades?.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        closing = closeServer(server);
+      }
       return closing;
     },
   };
