@@ -39,10 +39,15 @@ export class HttpExchangeTransport implements Transport {
     response: ServerResponse,
     private readonly body: string,
     private readonly shape: { readonly expectsAnswer: boolean },
-    private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'timers' | 'errorStatus'>,
+    private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'timers' | 'errorStatus'>,
     private readonly onFinished?: (exchange: HttpExchangeTransport) => void,
   ) {
-    this.stream = new ResponseStream(response, { keepAliveMs: options.keepAliveMs, timers: options.timers, onAbort: this.onAbort });
+    this.stream = new ResponseStream(response, {
+      keepAliveMs: options.keepAliveMs,
+      maxBufferedBytes: options.maxBufferedBytes,
+      timers: options.timers,
+      onAbort: this.onAbort,
+    });
   }
 
   get outputOpen(): boolean {

@@ -50,6 +50,8 @@ export interface HttpHandlerOptions extends RequestGuardOptions {
   retryAfterSeconds?: number;
   /** Comment lines (`:`) on an open SSE stream every this many ms, so intermediaries keep it. `0` = off. Default 15 000. */
   keepAliveMs?: number;
+  /** Bytes queued for a client that reads an SSE stream too slowly, above which its response is dropped (as if it left). Default 8 MiB. */
+  maxBufferedBytes?: number;
   /** Where legacy SSE events are kept for `Last-Event-ID` resumption; `false` turns resumption off. Default: in memory. */
   eventStore?: EventStore | false;
   /** The disconnect policy rows (data): what a closed stream means per protocol version. Default: MCP's. */
@@ -79,6 +81,7 @@ export interface ResolvedHttpOptions {
   sessionIdleTimeoutMs: number;
   retryAfterSeconds: number;
   keepAliveMs: number;
+  maxBufferedBytes: number;
   eventStore: EventStore | undefined;
   disconnectPolicy: readonly DisconnectRule[];
   errorStatus(code: number): number;
@@ -142,6 +145,7 @@ export function resolveHttpOptions(options: HttpHandlerOptions = {}): ResolvedHt
     sessionIdleTimeoutMs: check('sessionIdleTimeoutMs', options.sessionIdleTimeoutMs, 30 * 60_000),
     retryAfterSeconds: Math.ceil(check('retryAfterSeconds', options.retryAfterSeconds, 5)),
     keepAliveMs: check('keepAliveMs', options.keepAliveMs, 15_000),
+    maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes, 8 * 1024 * 1024, 1),
     eventStore: options.eventStore === false ? undefined : (options.eventStore ?? createMemoryEventStore()),
     disconnectPolicy: options.disconnectPolicy ?? MCP_DISCONNECT_POLICY,
     errorStatus: options.errorStatus ?? modernErrorStatus,

@@ -9,6 +9,8 @@ export interface ResponseStreamOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** SSE keep-alive comment interval; `0` = off. */
   readonly keepAliveMs: number;
+  /** Bytes queued for a slow reader above which the response is dropped (the client counts as gone). */
+  readonly maxBufferedBytes: number;
   readonly timers: TransportTimers;
   /** Called once when the client closed the response before the stream ended it. */
   readonly onAbort: () => void;
@@ -91,7 +93,13 @@ export class ResponseStream {
     }
     if (this.mode === 'pending') this.startSse();
     this.res.write(sseEvent(frame, eventId));
+    this.checkBuffered();
     return true;
+  }
+
+  /** A reader too slow to take what was written: drop the response, as if the client had left. */
+  private checkBuffered(): void {
+    if (this.res.writableLength > this.options.maxBufferedBytes) this.res.destroy();
   }
 
   /**
@@ -105,6 +113,7 @@ export class ResponseStream {
     }
     if (this.mode === 'sse') {
       this.res.write(sseEvent(frame, eventId));
+      this.checkBuffered();
       this.end();
       return true;
     }
