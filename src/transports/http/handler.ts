@@ -31,7 +31,14 @@ export interface HttpHandler {
   close(): void;
 }
 
-/** The options a handler needs to know where it is bound (for the host/origin defaults). */
+/**
+ * The options a handler needs to know where it is bound (for the host/origin defaults).
+ *
+ * @example
+ * ```ts
+ * createHttpHandler(supervisor, { host: '0.0.0.0', allowedHosts: ['mcp.example.com'] });
+ * ```
+ */
 export interface HttpHandlerBinding {
   /** The address the server is bound to; loopback → loopback-only `Host` / `Origin` defaults. Default `'127.0.0.1'`. */
   host?: string;
