@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
 import { createHttpHandler, listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
@@ -130,6 +132,19 @@ describe('Streamable HTTP: bad input gets the specified status, never a crash', 
       req.write('{"jsonrpc"');
     });
     expect(status).toBe(408);
+  });
+
+  it('answers headers that do not arrive in time with 408 and closes the connection', async () => {
+    const { listener, supervisor } = await start({ headersTimeoutMs: 100 });
+    const socket = connect(listener.port, '127.0.0.1');
+    socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(supervisor.stats().sessions.total).toBe(0);
   });
 
   it('answers 404 for another path', async () => {
