@@ -29,7 +29,7 @@ async function setup() {
     await waitOrAbort(ms, extra.signal, () => aborted.push(extra.signal.reason));
     return { content: [{ type: 'text', text: 'done' }] };
   });
-  const guarded = guardTransport(new StdioServerTransport(input, output), { drainTimeoutMs: 100, clock });
+  const guarded = guardTransport(new StdioServerTransport(input, output), { stdio: { input, output }, drainTimeoutMs: 100, clock });
   await server.connect(guarded);
   const send = (m: unknown) => input.write(`${JSON.stringify(m)}\n`);
   send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '0' } } });
@@ -41,9 +41,8 @@ async function setup() {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('guardTransport over the SDK stdio transport with its own streams', () => {
-  it('drains on input end, cancels at the deadline, and leaves only the output error listener behind', async () => {
+  it('drains on input end, cancels at the deadline, and leaves only one inert error listener on each stream', async () => {
     const { input, output, written, clock, aborted, guarded, send } = await setup();
-    const outputErrorListenersBefore = output.listenerCount('error');
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'wait', arguments: { ms: 60_000 } } });
     await settle();
     input.end();
@@ -60,8 +59,19 @@ describe('guardTransport over the SDK stdio transport with its own streams', () 
     expect(input.listenerCount('data')).toBe(0);
     expect(output.listenerCount('close')).toBe(0);
     // The one listener kept on purpose: a late EPIPE must never become an uncaught exception.
-    expect(output.listenerCount('error')).toBe(outputErrorListenersBefore);
-    expect(outputErrorListenersBefore).toBeGreaterThanOrEqual(1);
+    expect(output.listenerCount('error')).toBe(1);
+    expect(input.listenerCount('error')).toBe(1);
+  });
+
+  it('refuses a StdioServerTransport over other streams when they are not given: ERR_INVALID_OPTION, nothing read', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const server = new McpServer({ name: 'streams', version: '1.0.0' });
+    const stdinDataListeners = process.stdin.listenerCount('data');
+    await expect(server.connect(guardTransport(new StdioServerTransport(input, output)))).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    // The check started and closed the SDK transport: no listener is left on either stream.
+    expect(input.listenerCount('data')).toBe(0);
+    expect(process.stdin.listenerCount('data')).toBe(stdinDataListeners);
   });
 
   it('treats an EPIPE on the output as the output gone: cancels with transport-closed and never throws', async () => {
