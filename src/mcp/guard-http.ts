@@ -6,7 +6,7 @@ import type { HttpRequestLike, HttpResponseLike, SdkTransport } from './guard-ty
 /** What the HTTP policy asks of its guard. */
 export interface HttpGuardHost {
   /** Whether the session is connected with nothing in flight: the idle clock may run. */
-  readonly quiet: boolean;
+  quiet(): boolean;
   /** The session idled out: drain it (it closes at once, nothing being in flight). */
   idledOut(): void;
   /** A send found its HTTP exchange gone: count it as blocked. */
@@ -86,7 +86,7 @@ export class HttpChannel extends SdkChannel {
 
   private armIdleTimer(): void {
     if (this.idleTimeoutMs <= 0 || this.idleTimer !== undefined || this.openExchanges > 0) return;
-    if (this.host?.quiet !== true) return;
+    if (this.host?.quiet() !== true) return;
     this.idleTimer = this.clock.setTimeout(() => {
       this.idleTimer = undefined;
       this.logger.debug({ idleTimeoutMs: this.idleTimeoutMs }, 'guard: session idle, closing it');

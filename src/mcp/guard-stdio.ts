@@ -109,13 +109,10 @@ export class StdioChannel implements GuardChannel {
   }
 
   private onFrame(frame: string): void {
-    // Arrays are refused as batches (−32600): MCP has none since 2025-06-18, and the SDKs' stdio
-    // transports take none either.
+    // Without the `batches` option an array is invalid (−32600): MCP has no batches since
+    // 2025-06-18, and the SDKs' stdio transports take none either.
     const decoded = decodeFrame(frame);
-    if (decoded.kind === 'invalid' || decoded.kind === 'batch') {
-      this.events?.unreadable(decoded.kind === 'invalid' ? decoded.error : { code: ErrorCode.InvalidRequest, message: 'Invalid Request' });
-    } else {
-      this.events?.message(decoded.message as GuardMessage);
-    }
+    if (decoded.kind === 'invalid') this.events?.unreadable(decoded.error);
+    else if (decoded.kind !== 'batch') this.events?.message(decoded.message as GuardMessage);
   }
 }

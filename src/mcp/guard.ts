@@ -98,11 +98,11 @@ class Guard implements GuardedTransport {
       this.resolveClosed = resolve;
     });
     guardCount += 1;
-    const guard = this;
+    const inFlight = this.inFlight;
     this.driver = new ConnectionDriver(
       {
         get busy() {
-          return guard.inFlight.size > 0;
+          return inFlight.size > 0;
         },
         cancelHandlers: (reason) => this.cancelAll(reason),
         closeTransport: () => this.closeChannel(),
@@ -117,9 +117,7 @@ class Guard implements GuardedTransport {
     );
     if (this.channel instanceof HttpChannel) {
       this.channel.attach({
-        get quiet() {
-          return guard.driver.phase === 'connected' && guard.inFlight.size === 0;
-        },
+        quiet: () => this.driver.phase === 'connected' && inFlight.size === 0,
         idledOut: () => this.driver.drain(),
         blocked: () => {
           this.counts.blockedSends += 1;
