@@ -70,7 +70,7 @@ export class SdkChannel implements GuardChannel {
   async start(events: ChannelEvents): Promise<void> {
     this.events = events;
     this.inner.onmessage = (message: GuardMessage, extra?: unknown) => events.message(message, extra);
-    this.inner.onerror = (error: Error) => events.error(error);
+    this.inner.onerror = (error: Error) => this.innerError(error);
     this.inner.onclose = () => {
       if (this.closing !== undefined) return;
       this.open = false;
@@ -85,6 +85,11 @@ export class SdkChannel implements GuardChannel {
     } catch (error) {
       await this.sendFailed(error);
     }
+  }
+
+  /** An error the SDK transport reported on its own. */
+  protected innerError(error: Error): void {
+    this.events?.error(error);
   }
 
   /** A send the SDK transport refused: output gone (reported) or a real error (rethrown). */

@@ -1,6 +1,6 @@
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
-import { SdkChannel } from './guard-channel.js';
+import { SdkChannel, type GuardMessage } from './guard-channel.js';
 import type { HttpRequestLike, HttpResponseLike, SdkTransport } from './guard-types.js';
 
 /** What the HTTP policy asks of its guard. */
@@ -21,10 +21,13 @@ export function isSdkHttpTransport(transport: object): boolean {
 }
 
 /**
- * The Streamable HTTP policy (SDK 1.x `StreamableHTTPServerTransport`, requests handed to
- * `guarded.handleRequest`): the SDK transport moves the messages; the policy adds
- * - an answer whose HTTP exchange is gone (the SDK throws "No connection established") is blocked
- *   and counted, never thrown — the session itself lives on;
+ * The Streamable HTTP policy (SDK 1.x `StreamableHTTPServerTransport`, SDK 2.x
+ * `NodeStreamableHTTPServerTransport`; requests handed to `guarded.handleRequest`): the SDK transport
+ * moves the messages; the policy adds
+ * - an answer whose HTTP exchange is gone is blocked and counted, never thrown nor reported as an
+ *   error — the session itself lives on. SDK 1.x throws from `send` ("No connection established");
+ *   SDK 2.x reports it through `onerror` from within `send` ("… is undeliverable") and resolves;
+ *   an error reported while a response is being handed over is that response's;
  * - a session with nothing in flight and no exchange open for `idleTimeoutMs` drains (a client that
  *   went away without a DELETE).
  */
@@ -32,6 +35,8 @@ export class HttpChannel extends SdkChannel {
   private openExchanges = 0;
   private idleTimer: unknown = undefined;
   private host: HttpGuardHost | undefined;
+  /** True while a response is handed to the SDK transport (its synchronous part). */
+  private handingOver = false;
 
   constructor(
     inner: SdkTransport,
@@ -70,6 +75,28 @@ export class HttpChannel extends SdkChannel {
   /** Something settled: start the idle clock if nothing else runs. */
   settled(): void {
     this.armIdleTimer();
+  }
+
+  override async send(message: GuardMessage, options: unknown): Promise<void> {
+    let sending: Promise<void>;
+    this.handingOver = message.method === undefined;
+    try {
+      sending = this.inner.send(message, options);
+    } catch (error) {
+      return this.sendFailed(error);
+    } finally {
+      this.handingOver = false;
+    }
+    try {
+      await sending;
+    } catch (error) {
+      await this.sendFailed(error);
+    }
+  }
+
+  protected override innerError(error: Error): void {
+    if (this.handingOver) void this.sendFailed(error);
+    else super.innerError(error);
   }
 
   protected override sendFailed(error: unknown): Promise<void> {

@@ -23,6 +23,12 @@ export interface SdkTransport {
   onmessage?: ((message: any, extra?: any) => void) | undefined;
   sessionId?: string | undefined;
   setProtocolVersion?: ((version: string) => void) | undefined;
+  /** SDK 2.x: the server's protocol versions, for the HTTP transports' header check. */
+  setSupportedProtocolVersions?: ((versions: string[]) => void) | undefined;
+  /** SDK 2.x HTTP transports: how to answer a missing OAuth scope. */
+  setScopeChallengeResolver?: ((resolver: any) => void) | undefined;
+  /** SDK 2.x: one underlying request per outbound request (Streamable HTTP). */
+  readonly hasPerRequestStream?: boolean;
 }
 
 /**

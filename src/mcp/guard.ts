@@ -138,9 +138,27 @@ class Guard implements GuardedTransport {
     return this.inner.sessionId;
   }
 
-  get setProtocolVersion(): ((version: string) => void) | undefined {
-    const set = this.inner.setProtocolVersion;
-    return set === undefined ? undefined : (version: string) => set.call(this.inner, version);
+  // The SDK's optional transport members, passed through to the transport wrapped (the SDK server
+  // calls them on connect and after `initialize`); absent ones stay undefined.
+  get setProtocolVersion(): SdkTransport['setProtocolVersion'] {
+    return this.innerMethod('setProtocolVersion');
+  }
+
+  get setSupportedProtocolVersions(): SdkTransport['setSupportedProtocolVersions'] {
+    return this.innerMethod('setSupportedProtocolVersions');
+  }
+
+  get setScopeChallengeResolver(): SdkTransport['setScopeChallengeResolver'] {
+    return this.innerMethod('setScopeChallengeResolver');
+  }
+
+  get hasPerRequestStream(): boolean {
+    return this.inner.hasPerRequestStream === true;
+  }
+
+  private innerMethod<K extends 'setProtocolVersion' | 'setSupportedProtocolVersions' | 'setScopeChallengeResolver'>(name: K): SdkTransport[K] {
+    const method = this.inner[name] as ((arg: never) => void) | undefined;
+    return (method === undefined ? undefined : (arg: never) => method.call(this.inner, arg)) as SdkTransport[K];
   }
 
   async start(): Promise<void> {

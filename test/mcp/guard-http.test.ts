@@ -5,13 +5,17 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer as McpServer2 } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestClock, type TestClock } from '../../src/index.js';
 import { disconnectAction, guardTransport, type GuardedTransport, type GuardStats } from '../../src/mcp/index.js';
 
 // An official-SDK Streamable HTTP server (stateful sessions, the SDK's own example layout) on a real
-// socket, and the official SDK client. The client goes away mid-call without a DELETE.
+// socket, and the official SDK client. The client goes away mid-call without a DELETE. Both SDK
+// lines: 1.x `StreamableHTTPServerTransport`, and 2.x `McpServer` on `NodeStreamableHTTPServerTransport`
+// (@modelcontextprotocol/node, the 2.x sessionful wiring for 2025-era clients).
 //
 // Nothing here waits on wall-clock time: the tool runs until the test releases it, the guard's idle
 // timeout runs on a test clock, and every wait is for an event. (With a 200 ms real idle timeout, a
@@ -58,7 +62,43 @@ function until(rig: Rig, predicate: () => boolean): Promise<void> {
   });
 }
 
-async function startRig(clock: TestClock | undefined): Promise<Rig> {
+type Line = 'v1' | 'v2';
+
+/** What each SDK line reports for an answer whose exchange is gone. */
+const UNDELIVERABLE: Record<Line, RegExp> = {
+  v1: /No connection established for request ID/,
+  v2: /Response for request ID \d+ is undeliverable: per-request stream is disconnected/,
+};
+
+interface SdkHttpTransport {
+  handleRequest(req: unknown, res: unknown, body?: unknown): Promise<void>;
+}
+
+/** The SDK line's server with a tool that runs until released, connected to `transport`. */
+async function connectServer(line: Line, transport: unknown, tool: (signal: AbortSignal) => Promise<void>, on: { error(error: Error): void; close(): void }): Promise<void> {
+  const result = { content: [{ type: 'text' as const, text: 'done' }] };
+  if (line === 'v1') {
+    const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
+    server.registerTool('slow', { inputSchema: { label: z.string() } }, async (_args, extra) => {
+      await tool(extra.signal);
+      return result;
+    });
+    server.server.onerror = on.error;
+    server.server.onclose = on.close;
+    await server.connect(transport as StreamableHTTPServerTransport);
+  } else {
+    const server = new McpServer2({ name: 'http-fixture', version: '1.0.0' });
+    server.registerTool('slow', { inputSchema: z.object({ label: z.string() }) }, async (_args, ctx) => {
+      await tool(ctx.mcpReq.signal);
+      return result;
+    });
+    server.server.onerror = on.error;
+    server.server.onclose = on.close;
+    await server.connect(transport as NodeStreamableHTTPServerTransport);
+  }
+}
+
+async function startRig(line: Line, clock: TestClock | undefined): Promise<Rig> {
   const changed = new EventEmitter();
   let released = false;
   const waiting = new Set<() => void>();
@@ -87,30 +127,30 @@ async function startRig(clock: TestClock | undefined): Promise<Rig> {
       let entry = typeof sid === 'string' ? rig.sessions.get(sid) : undefined;
       void (async () => {
         if (entry === undefined) {
-          const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          const options = {
             sessionIdGenerator: randomUUID,
-            onsessioninitialized: (id) => {
+            onsessioninitialized: (id: string) => {
               rig.sessions.set(id, served);
             },
-          });
-          const served = clock === undefined ? transport : guardTransport(transport, { idleTimeoutMs: IDLE_MS, clock });
+          };
+          const transport: SdkHttpTransport = line === 'v1' ? new StreamableHTTPServerTransport(options) : new NodeStreamableHTTPServerTransport(options);
+          const served = clock === undefined ? transport : guardTransport(transport as never, { idleTimeoutMs: IDLE_MS, clock });
           if (clock !== undefined) rig.guards.push(served as GuardedTransport);
-          const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
-          server.registerTool('slow', { inputSchema: { label: z.string() } }, async (_args, extra) => {
+          const tool = async (signal: AbortSignal): Promise<void> => {
             push({ event: 'started' });
             if (!released) await new Promise<void>((resume) => waiting.add(resume));
-            push({ event: 'finished', aborted: extra.signal.aborted });
-            return { content: [{ type: 'text', text: 'done' }] };
+            push({ event: 'finished', aborted: signal.aborted });
+          };
+          await connectServer(line, served, tool, {
+            error: (error) => {
+              rig.errors.push(String(error));
+              changed.emit('change');
+            },
+            close: () => {
+              for (const [id, value] of rig.sessions) if (value === served) rig.sessions.delete(id);
+              push({ event: 'session-closed' });
+            },
           });
-          server.server.onerror = (error) => {
-            rig.errors.push(String(error));
-            changed.emit('change');
-          };
-          server.server.onclose = () => {
-            for (const [id, value] of rig.sessions) if (value === served) rig.sessions.delete(id);
-            push({ event: 'session-closed' });
-          };
-          await server.connect(served);
           entry = served;
         }
         await entry.handleRequest(req, res);
@@ -145,17 +185,17 @@ async function clientGoesAway(rig: Rig): Promise<string> {
   return transport.protocolVersion ?? '';
 }
 
-describe('guardTransport on an official-SDK Streamable HTTP server', () => {
+describe.each(['v1', 'v2'] as const)('guardTransport on an official-SDK Streamable HTTP server (SDK %s)', (line) => {
   it('client goes away mid-call: unguarded the late answer fails and the session is never cleaned up; guarded it is blocked and counted and the session closes when idle', async () => {
     const clock = createTestClock();
-    const [bare, guarded] = await Promise.all([startRig(undefined), startRig(clock)]);
+    const [bare, guarded] = await Promise.all([startRig(line, undefined), startRig(line, clock)]);
     const [version] = await Promise.all([clientGoesAway(bare), clientGoesAway(guarded)]);
     // The negotiated version predates 2026-07-28: the disconnect is not a cancellation (spec), so the handler runs on.
     expect(disconnectAction('streamable-http', version)).toBe('continue');
     // Unguarded: the handler finished, its answer had nowhere to go (an error), and the session is still there.
     await until(bare, () => bare.errors.length > 0);
     expect(bare.events).toEqual([{ event: 'started' }, { event: 'finished', aborted: false }]);
-    expect(bare.errors.join('\n')).toMatch(/No connection established for request ID/);
+    expect(bare.errors.join('\n')).toMatch(UNDELIVERABLE[line]);
     expect(bare.sessions.size).toBe(1);
     // Guarded: the same handler finished; the answer was blocked and counted, no error; the session
     // is idle (nothing in flight, no exchange open) and closes once the idle timeout passes.

@@ -58,7 +58,8 @@ async function startRig(): Promise<Rig> {
     { onerror: (error) => errors.push(String(error)) },
   );
   const node = toNodeHandler(handler, { onerror: (error) => errors.push(String(error)) });
-  const http = createServer((req, res) => void node(req, res));
+  // node:http's types mark `method` optional; the adapter's structural type wants it set (it always is on a server).
+  const http = createServer((req, res) => void node(req as Parameters<typeof node>[0], res));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const rig = { url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, http, events, errors, changed };
   rigs.push(rig);
