@@ -252,12 +252,26 @@ class Guard implements GuardedTransport {
         this.inFlight.delete(id);
         this.rememberCancelled(id);
         this.counts.cancelled.client += 1;
-        this.onmessage?.(message, extra);
+        this.deliver(message, extra);
         this.settled();
       }
       return;
     }
-    this.onmessage?.(message, extra);
+    this.deliver(message, extra);
+  }
+
+  /**
+   * Hand a message to the SDK server. A throw from it (a bug in the SDK or in user code) is
+   * reported, never let out: it would unwind through the stream's 'data' listener and crash the
+   * process, or through the connection machine's action and fail the session.
+   */
+  private deliver(message: GuardMessage, extra?: unknown): void {
+    try {
+      this.onmessage?.(message, extra);
+    } catch (error) {
+      this.logger.error({ err: error, method: message.method }, 'guard: the SDK server threw on an inbound message');
+      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   // ---- what the connection machine's actions do ---------------------------------------------------
@@ -271,7 +285,7 @@ class Guard implements GuardedTransport {
       this.counts.cancelled[reason] += 1;
       if (answer !== undefined) this.reply(id, answer);
       // Delivered to the SDK like a client's cancel, so the handler's `extra.signal` aborts.
-      this.onmessage?.({ jsonrpc: '2.0', method: CANCEL.method, params: { requestId: id, reason } });
+      this.deliver({ jsonrpc: '2.0', method: CANCEL.method, params: { requestId: id, reason } });
     }
   }
 
