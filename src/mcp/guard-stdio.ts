@@ -20,10 +20,15 @@ export interface StdioStreams {
 
 /**
  * Whether `transport` is an official SDK's stdio server transport (`StdioServerTransport` of
- * `@modelcontextprotocol/sdk` 1.x or `@modelcontextprotocol/server` 2.x), by its public class name.
+ * `@modelcontextprotocol/sdk` 1.x or `@modelcontextprotocol/server` 2.x, or a subclass), by the
+ * public class name along its prototype chain.
  */
 export function isSdkStdioTransport(transport: object): boolean {
-  return transport.constructor?.name === 'StdioServerTransport' && typeof (transport as { handleRequest?: unknown }).handleRequest !== 'function';
+  if (typeof (transport as { handleRequest?: unknown }).handleRequest === 'function') return false;
+  for (let proto: unknown = Object.getPrototypeOf(transport); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'StdioServerTransport') return true;
+  }
+  return false;
 }
 
 /**

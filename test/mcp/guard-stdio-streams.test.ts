@@ -84,12 +84,15 @@ describe('guardTransport over the SDK stdio transport with its own streams', () 
     expect(input.listenerCount('error')).toBe(1);
   });
 
-  it('refuses a StdioServerTransport over other streams when they are not given: ERR_INVALID_OPTION, nothing read', async () => {
+  it.each([
+    ['StdioServerTransport', StdioServerTransport],
+    ['a subclass of it', class AppStdio extends StdioServerTransport {}],
+  ])('refuses %s over other streams when they are not given: ERR_INVALID_OPTION, nothing read', async (_name, Transport) => {
     const input = new PassThrough();
     const output = new PassThrough();
     const server = new McpServer({ name: 'streams', version: '1.0.0' });
     const stdinDataListeners = process.stdin.listenerCount('data');
-    const guarded = guardTransport(new StdioServerTransport(input, output));
+    const guarded = guardTransport(new Transport(input, output));
     await expect(server.connect(guarded)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     // The check started and closed the SDK transport: no listener is left on either stream.
     expect(input.listenerCount('data')).toBe(0);
