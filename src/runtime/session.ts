@@ -7,9 +7,9 @@ import type { JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
-import { dispatchFrame, malformedError, type DispatchTarget } from './dispatch.js';
+import { dispatchFrame, malformedError } from './dispatch.js';
 import { ConnectionDriver, type ConnectionActor, type DriverHost } from './driver.js';
-import { InFlight, type InFlightOwner } from './inflight.js';
+import { InFlight } from './inflight.js';
 import type { SessionHandle } from './methods.js';
 import { OutgoingRequests } from './outgoing.js';
 import type { HandlerRecord } from './record.js';
@@ -49,7 +49,7 @@ const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
  * await session.closed;
  * ```
  */
-export class Session implements SessionHandle, TransportSink, DispatchTarget, InFlightOwner {
+export class Session implements SessionHandle, TransportSink {
   /** Resolves once the session is closed and every handler has settled or been abandoned. */
   readonly closed: Promise<SessionCloseInfo>;
   /** @internal */
