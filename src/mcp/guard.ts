@@ -108,12 +108,11 @@ class Guard implements GuardedTransport {
         closeTransport: () => this.closeChannel(),
         actorStopped: (error) => this.actorStopped(error),
       },
-      {
-        sessionId: `guard${guardCount}`,
-        clock: options.clock ?? systemClock,
-        drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
-        ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-      },
+      `guard${guardCount}`,
+      options.clock ?? systemClock,
+      options.drainTimeoutMs ?? 10_000,
+      undefined,
+      options.inspect,
     );
     if (this.channel instanceof HttpChannel) {
       this.channel.attach({
