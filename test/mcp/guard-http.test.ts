@@ -10,6 +10,7 @@ import { McpServer as McpServer2 } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestClock, type TestClock } from '../../src/index.js';
+import { untilChanged } from '../fixtures/mcp-sdk-common.js';
 import { disconnectAction, guardTransport, type GuardedTransport, type GuardStats } from '../../src/mcp/index.js';
 
 // An official-SDK Streamable HTTP server (stateful sessions, the SDK's own example layout) on a real
@@ -49,18 +50,7 @@ afterEach(async () => {
   }
 });
 
-/** Resolve once `predicate` holds, re-checked whenever the rig changes. */
-function until(rig: Rig, predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!predicate()) return;
-      rig.changed.off('change', check);
-      resolve();
-    };
-    rig.changed.on('change', check);
-    check();
-  });
-}
+const until = (rig: Rig, predicate: () => boolean): Promise<void> => untilChanged(rig.changed, predicate);
 
 type Line = 'v1' | 'v2';
 

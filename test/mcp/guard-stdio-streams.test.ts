@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestClock } from '../../src/index.js';
 import { guardTransport } from '../../src/mcp/index.js';
+import { untilChanged } from '../fixtures/mcp-sdk-common.js';
 import { waitOrAbort } from '../fixtures/wait-or-abort.js';
 
 // The SDK's stdio transport over in-process streams, given to the guard as `stdio`, so listeners
@@ -28,16 +29,7 @@ async function setup(options: { maxLineBytes?: number } = {}) {
     }
     changed.emit('change');
   });
-  const until = (predicate: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      const check = (): void => {
-        if (!predicate()) return;
-        changed.off('change', check);
-        resolve();
-      };
-      changed.on('change', check);
-      check();
-    });
+  const until = (predicate: () => boolean): Promise<void> => untilChanged(changed, predicate);
   const clock = createTestClock();
   const server = new McpServer({ name: 'streams', version: '1.0.0' });
   server.registerTool('wait', { inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {

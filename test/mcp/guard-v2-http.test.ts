@@ -4,6 +4,7 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { untilChanged } from '../fixtures/mcp-sdk-common.js';
 
 // SDK 2.x over HTTP: `createMcpHandler` builds a server and a single-exchange transport for every
 // request itself, so there is no transport for guardTransport to wrap. What the guard would add —
@@ -66,17 +67,7 @@ async function startRig(): Promise<Rig> {
   return rig;
 }
 
-function until(rig: Rig, predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!predicate()) return;
-      rig.changed.off('change', check);
-      resolve();
-    };
-    rig.changed.on('change', check);
-    check();
-  });
-}
+const until = (rig: Rig, predicate: () => boolean): Promise<void> => untilChanged(rig.changed, predicate);
 
 const ERAS = {
   'a 2026-07-28 exchange': {
