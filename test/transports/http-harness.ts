@@ -2,7 +2,7 @@
  * Small raw HTTP clients for the Streamable HTTP tests: exact headers (Host, Origin, no Accept), SSE
  * read event by event, and a way to drop the connection mid-stream.
  */
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 
 export interface RawResponse {
@@ -149,9 +149,10 @@ export async function until(check: () => boolean, what: string, limitMs = 5_000)
   }
 }
 
-/** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal. */
-export async function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
-  const ws = new WebSocket(url, { headers });
+/** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal (`-1`: closed before either). */
+export async function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<number | 'open'> {
+  const { protocols, ...rest } = options;
+  const ws = new WebSocket(url, protocols ?? [], rest);
   ws.on('error', () => {});
   const outcome = await new Promise<number | 'open'>((resolve) => {
     ws.once('open', () => resolve('open'));

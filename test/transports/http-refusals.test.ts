@@ -236,24 +236,24 @@ describe('the same secure defaults for the WebSocket listener', () => {
 
   it('refuses an upgrade with a foreign Origin or Host with 403 on a loopback listener', async () => {
     const ws = await startWs();
-    expect(await upgrade(ws.url, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(ws.url, { host: 'evil.example' })).toBe(403);
-    expect(await upgrade(ws.url, { host: `evil.example:${ws.port}` })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { host: 'evil.example' } })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { host: `evil.example:${ws.port}` } })).toBe(403);
     expect(supervisor!.stats().sessions.total).toBe(0);
     expect(await upgrade(ws.url)).toBe('open');
-    expect(await upgrade(ws.url, { origin: `http://localhost:${ws.port}`, host: `localhost:${ws.port}` })).toBe('open');
+    expect(await upgrade(ws.url, { headers: { origin: `http://localhost:${ws.port}`, host: `localhost:${ws.port}` } })).toBe('open');
   });
 
   it('opens up with allowedHosts / allowedOrigins', async () => {
     const ws = await startWs({ allowedHosts: ['evil.example'], allowedOrigins: '*' });
-    expect(await upgrade(ws.url, { origin: 'http://evil.example', host: 'evil.example' })).toBe('open');
+    expect(await upgrade(ws.url, { headers: { origin: 'http://evil.example', host: 'evil.example' } })).toBe('open');
   });
 
   it('refuses foreign upgrades on the HTTP listener’s WebSocket side too', async () => {
     const { listener } = await start({ webSocket: true });
     const url = `ws://127.0.0.1:${listener.port}`;
-    expect(await upgrade(url, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(url, { host: 'evil.example' })).toBe(403);
+    expect(await upgrade(url, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(url, { headers: { host: 'evil.example' } })).toBe(403);
     expect(await upgrade(url)).toBe('open');
   });
 });
