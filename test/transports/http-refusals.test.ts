@@ -178,6 +178,29 @@ describe('Streamable HTTP: who may connect (DNS rebinding, authentication)', () 
     expect(listener.stats().refused[403]).toBe(4);
   });
 
+  it('refuses before reading the body, and closes a connection whose body has not arrived', async () => {
+    const { listener } = await start();
+    const target = new URL(listener.url);
+    const res = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = request({
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { ...POST_HEADERS, origin: 'http://evil.example', 'content-length': 1000 },
+      });
+      req.on('response', (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, connection: response.headers.connection });
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(res).toEqual({ status: 403, connection: 'close' });
+  });
+
   it('admits configured hosts and origins, and any with "*"', async () => {
     const { listener } = await start({ allowedHosts: ['mcp.example.com'], allowedOrigins: ['https://app.example.com'] });
     const headers = { ...POST_HEADERS, host: 'mcp.example.com', origin: 'https://app.example.com' };

@@ -44,7 +44,7 @@ export interface HttpHandlerBinding {
   host?: string;
 }
 
-const isTooManySessions = (error: unknown): boolean => error instanceof SupervisorError && error.code === 'ERR_NOT_ACCEPTING';
+const isNotAccepting = (error: unknown): boolean => error instanceof SupervisorError && error.code === 'ERR_NOT_ACCEPTING';
 
 /** Whether the path part of `url` is `path`. */
 function pathMatches(url: string | undefined, path: string): boolean {
@@ -171,7 +171,7 @@ class Handler {
       this.supervisor.attach(transport);
     } catch (error) {
       this.stats.exchangeClosed(transport);
-      if (isTooManySessions(error)) return this.unavailable(response);
+      if (isNotAccepting(error)) return this.unavailable(response);
       return this.refuse(response, 500, -32603, 'Internal Server Error');
     }
   }
