@@ -140,15 +140,6 @@ export async function openSse(url: string, options: RawOptions): Promise<SseRead
   };
 }
 
-/** Wait until `check()` holds, polling on the event loop (bounded). */
-export async function until(check: () => boolean, what: string, limitMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 /** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal (`-1`: closed before either). */
 export async function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<number | 'open'> {
   const { protocols, ...rest } = options;
