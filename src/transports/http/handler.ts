@@ -151,15 +151,15 @@ class Handler {
     if (!modernRequest && isLegacyVersion(headerVersion)) {
       return this.refuse(response, 400, -32600, 'Bad Request: Mcp-Session-Id header is required');
     }
-    return this.modern(request, response, body.text, summary);
+    return this.modern(request, response, body.text, summary, value);
   }
 
   private admits(): boolean {
     return this.accepting && this.supervisor.accepting;
   }
 
-  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary): void {
-    const mismatch = checkRequestHeaders(request, summary);
+  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary, message: unknown): void {
+    const mismatch = checkRequestHeaders(request, summary) ?? this.config.checkHeaders?.(request, message);
     if (mismatch !== undefined) {
       const id = summary.requestIds[0] ?? null;
       return this.refuse(response, 400, -32020, `Header mismatch: ${mismatch}`, { id });
