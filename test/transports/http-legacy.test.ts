@@ -3,19 +3,14 @@ import { z } from 'zod';
 import type { Supervisor } from '../../src/index.js';
 import { createMcpServer, defineTool } from '../../src/mcp/index.js';
 import { listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
+import { createDeferred } from '../helpers/deferred.js';
 import { createInvariantChecker, type InvariantChecker } from '../helpers/invariants.js';
 import { openSse, post, POST_HEADERS, raw, type RawResponse } from './http-harness.js';
 
-interface Gate {
-  promise: Promise<void>;
-  open(): void;
-}
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
+/** A gate the test opens by hand. */
+function gate(): { promise: Promise<void>; open(): void } {
+  const deferred = createDeferred<void>();
+  return { promise: deferred.promise, open: () => deferred.resolve() };
 }
 
 let release = gate();
@@ -210,6 +205,23 @@ describe('legacy streams: a dropped stream does not cancel; the answer comes on 
     await closed;
     const gone = await raw(listener.url, { method: 'GET', headers: { accept: 'text/event-stream', 'last-event-id': progress.id!, ...sessionHeaders(sessionId) } });
     expect(gone.status).toBe(404);
+  });
+
+  it('reads what a closed stream means from the disconnect policy rows (data): a cancel row cancels', async () => {
+    const { listener, server } = await start({
+      disconnectPolicy: [{ transport: 'streamable-http', since: '0000-00-00', action: 'cancel', why: 'test: every disconnect cancels' }],
+    });
+    const { sessionId } = await initialize(listener.url);
+    const cancelled = new Promise<{ reason: string }>((resolve) => server.on('request.cancelled', resolve));
+    const stream = await openSse(listener.url, {
+      headers: { ...POST_HEADERS, ...sessionHeaders(sessionId) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'slow', arguments: {} } }),
+    });
+    await stream.next(); // priming
+    await started.promise;
+    stream.drop();
+    expect((await cancelled).reason).toBe('transport-closed');
+    expect(listener.stats().writesAfterClose).toBe(0);
   });
 
   it('refuses a Last-Event-ID of another session with 404', async () => {

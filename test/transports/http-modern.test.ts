@@ -1,26 +1,23 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type MethodTable, type Supervisor } from '../../src/index.js';
+import { createSupervisor, type MethodTable, type RequestContext, type Supervisor } from '../../src/index.js';
 import type { Session } from '../../src/runtime/session.js';
 import { HttpExchangeTransport, listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
+import { createDeferred } from '../helpers/deferred.js';
 import { createInvariantChecker, type InvariantChecker } from '../helpers/invariants.js';
 import { openSse, post, POST_HEADERS, raw } from './http-harness.js';
 
-interface Gate {
-  promise: Promise<void>;
-  open(): void;
-}
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
+/** A gate the test opens by hand. */
+function gate(): { promise: Promise<void>; open(): void } {
+  const deferred = createDeferred<void>();
+  return { promise: deferred.promise, open: () => deferred.resolve() };
 }
 
 let release = gate();
 /** After a cancel, the handler tries to write: the guard must block it. */
 let lateNotifies: boolean[] = [];
+/** The context of the running `flood` call. */
+const ctxOf: { current: RequestContext | undefined } = { current: undefined };
 
 const methods: MethodTable = {
   echo: (params) => params,
@@ -39,6 +36,16 @@ const methods: MethodTable = {
         reject(reason);
       });
     }),
+  /** Streams 64 KiB notifications until the guard blocks one (bounded: 2000 at most). */
+  flood: async (_params, ctx) => {
+    ctxOf.current = ctx;
+    const chunk = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 2000; i += 1) {
+      if (!ctxOf.current?.session.notify('notifications/message', { data: chunk })) return i;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return 2000;
+  },
   /** Waits for the gate without streaming anything (the answer stays JSON). */
   quiet: async () => {
     await release.promise;
@@ -176,6 +183,23 @@ describe('modern exchanges (2026-07-28): one POST, one short-lived session', () 
     expect(checker.calls[0]!.signal.aborted).toBe(true);
   });
 
+  it('drops the response of a client that reads too slowly, which cancels the exchange', async () => {
+    const { listener, supervisor } = await start({ maxBufferedBytes: 256 * 1024 });
+    const exchange = nextExchange(supervisor);
+    const cancelled = new Promise<{ reason: string }>((resolve) => supervisor.on('request.cancelled', resolve));
+    const target = new URL(listener.url);
+    const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: POST_HEADERS, agent: false });
+    req.on('error', () => {});
+    // The client takes the response headers and then never reads.
+    req.on('response', (res) => res.pause());
+    req.end(JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'flood' }));
+    expect((await cancelled).reason).toBe('transport-closed');
+    const transport = await exchange;
+    expect(transport.aborted).toBe(true);
+    expect(transport.writesAfterClose).toBe(0);
+    req.destroy();
+  });
+
   it('maps a JSON-RPC error of a JSON answer to the 2026-07-28 status: -32601 → 404', async () => {
     const { listener } = await start();
     const response = await post(listener.url, { jsonrpc: '2.0', id: 3, method: 'nope' });
@@ -233,6 +257,20 @@ describe('modern request metadata headers (SEP-2243)', () => {
     const missing = await post(listener.url, body, headers);
     expect(missing.status).toBe(400);
     expect(missing.json()).toMatchObject({ error: { code: -32020 } });
+  });
+
+  it('runs the checkHeaders hook after the standard checks (e.g. Mcp-Param-* headers)', async () => {
+    const { listener } = await start({
+      checkHeaders: (request, message) => {
+        const region = (message as { params?: { region?: string } }).params?.region;
+        return region !== undefined && request.headers['mcp-param-region'] !== region ? 'Mcp-Param-Region does not match' : undefined;
+      },
+    });
+    const body = { jsonrpc: '2.0', id: 6, method: 'echo', params: { region: 'us-west1' } };
+    const refused = await post(listener.url, body, { 'mcp-param-region': 'eu' });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ id: 6, error: { code: -32020, message: 'Header mismatch: Mcp-Param-Region does not match' } });
+    expect((await post(listener.url, body, { 'mcp-param-region': 'us-west1' })).status).toBe(200);
   });
 
   it('leaves a plain JSON-RPC request without MCP headers alone', async () => {

@@ -1,25 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { killServes, spawnServe } from '../mcp/cli-process.js';
-import { post, raw } from './http-harness.js';
+import { post, raw, upgrade } from './http-harness.js';
 
 afterEach(() => killServes());
-
-/** Try an upgrade: `'open'` or the HTTP status of the refusal. */
-async function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
-  const ws = new WebSocket(url, { headers });
-  ws.on('error', () => {});
-  const outcome = await new Promise<number | 'open'>((resolve) => {
-    ws.once('open', () => resolve('open'));
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      response.resume();
-    });
-    ws.once('close', () => resolve(-1));
-  });
-  ws.terminate();
-  return outcome;
-}
 
 describe('session-supervisor serve: Streamable HTTP on the WebSocket port', () => {
   it('prints the http line after the ws line, serves a legacy session at /mcp, and refuses foreign origins on both', async () => {
@@ -38,8 +21,8 @@ describe('session-supervisor serve: Streamable HTTP on the WebSocket port', () =
     expect(call.text).toContain('over http');
     expect((await raw(url, { method: 'DELETE', headers })).status).toBe(200);
     expect((await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...headers, origin: 'http://evil.example' })).status).toBe(403);
-    expect(await upgrade(wsUrl, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(wsUrl, { host: 'evil.example' })).toBe(403);
+    expect(await upgrade(wsUrl, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(wsUrl, { headers: { host: 'evil.example' } })).toBe(403);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 2, completed: 2 });

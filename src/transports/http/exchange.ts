@@ -39,10 +39,15 @@ export class HttpExchangeTransport implements Transport {
     response: ServerResponse,
     private readonly body: string,
     private readonly shape: { readonly expectsAnswer: boolean },
-    private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'timers' | 'errorStatus'>,
+    private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'timers' | 'errorStatus'>,
     private readonly onFinished?: (exchange: HttpExchangeTransport) => void,
   ) {
-    this.stream = new ResponseStream(response, { keepAliveMs: options.keepAliveMs, timers: options.timers, onAbort: this.onAbort });
+    this.stream = new ResponseStream(response, {
+      keepAliveMs: options.keepAliveMs,
+      maxBufferedBytes: options.maxBufferedBytes,
+      timers: options.timers,
+      onAbort: this.onAbort,
+    });
   }
 
   get outputOpen(): boolean {
@@ -57,6 +62,12 @@ export class HttpExchangeTransport implements Transport {
   /** Whether the client closed the response before it was answered. */
   get aborted(): boolean {
     return this.closeReported;
+  }
+
+  /** The `MCP-Protocol-Version` header of the POST, if any. */
+  get protocolVersion(): string | undefined {
+    const value = this.request.headers['mcp-protocol-version'];
+    return typeof value === 'string' ? value.trim() : undefined;
   }
 
   /** Whether the response switched to SSE. */

@@ -120,6 +120,7 @@ export class LegacySessionTransport implements Transport {
     const out = new ResponseStream(response, {
       headers: { 'Mcp-Session-Id': this.id },
       keepAliveMs: this.options.keepAliveMs,
+      maxBufferedBytes: this.options.maxBufferedBytes,
       timers: this.options.timers,
       onAbort: () => this.streamDropped(stream, out),
     });

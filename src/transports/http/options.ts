@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { SupervisorError } from '../../jsonrpc/errors.js';
 import { MCP_DISCONNECT_POLICY, type DisconnectRule } from '../../mcp/disconnect-policy.js';
 import type { RequestGuardOptions } from '../request-guard.js';
@@ -50,6 +51,8 @@ export interface HttpHandlerOptions extends RequestGuardOptions {
   retryAfterSeconds?: number;
   /** Comment lines (`:`) on an open SSE stream every this many ms, so intermediaries keep it. `0` = off. Default 15 000. */
   keepAliveMs?: number;
+  /** Bytes queued for a client that reads an SSE stream too slowly, above which its response is dropped (as if it left). Default 8 MiB. */
+  maxBufferedBytes?: number;
   /** Where legacy SSE events are kept for `Last-Event-ID` resumption; `false` turns resumption off. Default: in memory. */
   eventStore?: EventStore | false;
   /** The disconnect policy rows (data): what a closed stream means per protocol version. Default: MCP's. */
@@ -59,6 +62,12 @@ export interface HttpHandlerOptions extends RequestGuardOptions {
    * 404; −32700, −32600, −32602, −32020, −32021, −32022 → 400; everything else 200).
    */
   errorStatus?(code: number): number;
+  /**
+   * More header checks for a modern POST after the standard ones (e.g. `Mcp-Param-*` against a
+   * tool's `x-mcp-header` schema): return what is wrong → HTTP 400 with −32020 and that text;
+   * `undefined` → admitted. `message` is the parsed body.
+   */
+  checkHeaders?(request: IncomingMessage, message: unknown): string | undefined;
   /** Timers for keep-alives, body timeouts and the idle reaper. Default: the global timers. */
   timers?: TransportTimers;
 }
@@ -79,9 +88,11 @@ export interface ResolvedHttpOptions {
   sessionIdleTimeoutMs: number;
   retryAfterSeconds: number;
   keepAliveMs: number;
+  maxBufferedBytes: number;
   eventStore: EventStore | undefined;
   disconnectPolicy: readonly DisconnectRule[];
   errorStatus(code: number): number;
+  checkHeaders: ((request: IncomingMessage, message: unknown) => string | undefined) | undefined;
   timers: TransportTimers;
 }
 
@@ -142,9 +153,11 @@ export function resolveHttpOptions(options: HttpHandlerOptions = {}): ResolvedHt
     sessionIdleTimeoutMs: check('sessionIdleTimeoutMs', options.sessionIdleTimeoutMs, 30 * 60_000),
     retryAfterSeconds: Math.ceil(check('retryAfterSeconds', options.retryAfterSeconds, 5)),
     keepAliveMs: check('keepAliveMs', options.keepAliveMs, 15_000),
+    maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes, 8 * 1024 * 1024, 1),
     eventStore: options.eventStore === false ? undefined : (options.eventStore ?? createMemoryEventStore()),
     disconnectPolicy: options.disconnectPolicy ?? MCP_DISCONNECT_POLICY,
     errorStatus: options.errorStatus ?? modernErrorStatus,
+    checkHeaders: options.checkHeaders,
     timers: options.timers ?? defaultTimers,
   };
 }

@@ -3,12 +3,19 @@ import type { TransportTimers } from '../ws/options.js';
 
 /**
  * Options of one {@link ResponseStream}.
+ *
+ * @example
+ * ```ts
+ * const options: ResponseStreamOptions = { keepAliveMs: 15_000, maxBufferedBytes: 8 << 20, timers, onAbort: () => {} };
+ * ```
  */
 export interface ResponseStreamOptions {
   /** Headers every answer of this stream carries (e.g. `Mcp-Session-Id`). */
   readonly headers?: Readonly<Record<string, string>>;
   /** SSE keep-alive comment interval; `0` = off. */
   readonly keepAliveMs: number;
+  /** Bytes queued for a slow reader above which the response is dropped (the client counts as gone). */
+  readonly maxBufferedBytes: number;
   readonly timers: TransportTimers;
   /** Called once when the client closed the response before the stream ended it. */
   readonly onAbort: () => void;
@@ -20,7 +27,14 @@ const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
-/** One SSE event carrying a JSON-RPC frame (frames never hold a raw newline; split if one does). */
+/**
+ * One SSE event carrying a JSON-RPC frame (frames never hold a raw newline; split if one does).
+ *
+ * @example
+ * ```ts
+ * sseEvent('{"jsonrpc":"2.0","method":"m"}', 'st1-2'); // 'event: message\nid: st1-2\ndata: {…}\n\n'
+ * ```
+ */
 export function sseEvent(frame: string, id: string | undefined): string {
   const data = frame.includes('\n') ? frame.split('\n').join('\ndata: ') : frame;
   return id === undefined ? `event: message\ndata: ${data}\n\n` : `event: message\nid: ${id}\ndata: ${data}\n\n`;
@@ -99,7 +113,13 @@ export class ResponseStream {
     }
     if (this.mode === 'pending') this.startSse();
     this.res.write(sseEvent(frame, eventId));
+    this.checkBuffered();
     return true;
+  }
+
+  /** A reader too slow to take what was written: drop the response, as if the client had left. */
+  private checkBuffered(): void {
+    if (this.res.writableLength > this.options.maxBufferedBytes) this.res.destroy();
   }
 
   /**
@@ -113,6 +133,7 @@ export class ResponseStream {
     }
     if (this.mode === 'sse') {
       this.res.write(sseEvent(frame, eventId));
+      this.checkBuffered();
       this.end();
       return true;
     }

@@ -2,6 +2,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'n
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SupervisorError } from '../../jsonrpc/errors.js';
+import { bindServer, closeServer } from '../bind.js';
 import { authenticateRequest, resolveHostPolicy, type RequestGuardOptions } from '../request-guard.js';
 import type { Transport } from '../types.js';
 import { resolveTransportOptions, type ResolvedTransportOptions, type WebSocketTransportOptions } from './options.js';
@@ -249,16 +250,7 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
   });
   server.on('upgrade', upgrades.onUpgrade);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { port: boundPort, urlHost } = await bindServer(server, host, port);
 
   let closing: Promise<void> | undefined;
   return {
@@ -270,11 +262,10 @@ export async function listenWebSocket(supervisor: SessionHost, options: WebSocke
       upgrades.stopAccepting();
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      if (closing === undefined) {
         upgrades.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        closing = closeServer(server);
+      }
       return closing;
     },
   };
