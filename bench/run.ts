@@ -78,6 +78,9 @@ const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
   ['raw-ws', () => wsScenario('raw-ws', 'servers/raw-ws.ts', [], 'jsonrpc')],
   ['supervised-ws', () => wsScenario('supervised-ws', 'servers/supervised.ts', ['--ws'], 'jsonrpc')],
   ['supervised-ws-mcp', () => wsScenario('supervised-ws-mcp', 'servers/supervised.ts', ['--ws'], 'mcp')],
+  // Tracing off (no provider registered) must cost nothing measurable next to supervised-ws-mcp; sdk: every span recorded.
+  ['supervised-ws-mcp-tracing-off', () => wsScenario('supervised-ws-mcp-tracing-off', 'servers/supervised.ts', ['--ws', '--tracing', 'noop'], 'mcp')],
+  ['supervised-ws-mcp-tracing-sdk', () => wsScenario('supervised-ws-mcp-tracing-sdk', 'servers/supervised.ts', ['--ws', '--tracing', 'sdk'], 'mcp')],
   ['raw-stdio', () => runStdioLoad({ name: 'raw-stdio', server: 'servers/raw-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['supervised-stdio', () => runStdioLoad({ name: 'supervised-stdio', server: ['--import', 'tsx', 'bench/servers/supervised.ts', '--stdio'], shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['mcp-sdk-stdio', () => runStdioLoad({ name: 'mcp-sdk-stdio', server: 'servers/mcp-sdk-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],

@@ -99,7 +99,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const listeners: ShutdownListener[] = [];
   const host = options.stdio ? '127.0.0.1' : options.host;
   if (options.metricsPort !== undefined) {
-    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort });
+    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort, defaultMetrics: true });
     writeErr(`metrics ${metrics.url}\n`);
     listeners.push(closesWith(() => metrics.close()));
   }

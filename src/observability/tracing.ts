@@ -1,5 +1,6 @@
 import {
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -75,7 +76,10 @@ export const TRACE_EVENTS = {
  * ```
  */
 export interface TraceSupervisorOptions {
-  /** The tracer. Default: `trace.getTracer('session-supervisor')` from the globally registered provider. */
+  /**
+   * The tracer. Default: the tracer `session-supervisor` of the globally registered provider, from
+   * the moment one is registered (before that, requests are not traced and cost nothing).
+   */
   tracer?: Tracer;
   /**
    * Reads the trace context from a request's `params._meta`. Default: the globally registered
@@ -184,6 +188,24 @@ function startAttributes(event: SupervisorEvents['request.started'], params: Rec
   return { name: target === undefined ? event.method : `${event.method} ${target}`, attributes };
 }
 
+const TRACER_NAME = 'session-supervisor';
+
+/**
+ * The tracer to use for the next request, or `undefined` while no tracer provider is registered
+ * globally (then a request costs one call here: no attributes, no context, no span). Once a
+ * provider is registered its tracer is kept.
+ */
+function resolveTracer(given: Tracer | undefined): () => Tracer | undefined {
+  if (given !== undefined) return () => given;
+  const provider = trace.getTracerProvider();
+  if (!(provider instanceof ProxyTracerProvider)) {
+    const tracer = provider.getTracer(TRACER_NAME);
+    return () => tracer;
+  }
+  let tracer: Tracer | undefined;
+  return () => (tracer ??= provider.getDelegateTracer(TRACER_NAME));
+}
+
 /**
  * Trace every request a supervisor runs with OpenTelemetry: one `SERVER` span per admitted request,
  * from its start to its answer (or cancel), named `{method} {tool}` (`tools/call echo`) or
@@ -194,8 +216,8 @@ function startAttributes(event: SupervisorEvents['request.started'], params: Rec
  * session's drain and close are events on the spans open at the time.
  *
  * `@opentelemetry/api` is an optional peer dependency: import this from
- * `session-supervisor/tracing`. With no tracer provider registered the spans are non-recording and
- * nothing is kept per request.
+ * `session-supervisor/tracing`. While no tracer provider is registered nothing is built per request
+ * (no span, no attributes); a non-recording span (sampled out) is not kept either.
  *
  * @example
  * ```ts
@@ -209,7 +231,7 @@ function startAttributes(event: SupervisorEvents['request.started'], params: Rec
  * ```
  */
 export function traceSupervisor(supervisor: Pick<Supervisor, 'on'>, options: TraceSupervisorOptions = {}): SupervisorTracing {
-  const tracer = options.tracer ?? trace.getTracer('session-supervisor');
+  const tracerOf = resolveTracer(options.tracer);
   const propagator = options.propagator;
   const bySession = new Map<string, Map<RequestId, Entry>>();
   let open = 0;
@@ -227,6 +249,8 @@ export function traceSupervisor(supervisor: Pick<Supervisor, 'on'>, options: Tra
 
   const offs = [
     supervisor.on('request.started', (event) => {
+      const tracer = tracerOf();
+      if (tracer === undefined) return;
       const params = recordOf(event.params);
       const meta = recordOf(params?._meta);
       const parent =

@@ -316,8 +316,8 @@ describe('traceSupervisor over WebSocket with the official SDK client', () => {
     expect(span.events.map((e) => e.name)).toEqual([TRACE_EVENTS.cancelled, TRACE_EVENTS.abandoned]);
   });
 
-  it('keeps nothing per request while no tracer provider is registered', async () => {
-    const supervisor = createSupervisor({ methods: { wait: (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true })) } });
+  it('keeps nothing per request while no tracer provider is registered, and traces once one is', async () => {
+    const supervisor = createSupervisor({ methods: { wait: (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true })), ping: () => 'pong' } });
     const tracing = traceSupervisor(supervisor);
     const listener = await listenWebSocket(supervisor, { host: '127.0.0.1', port: 0 });
     try {
@@ -328,6 +328,14 @@ describe('traceSupervisor over WebSocket with the official SDK client', () => {
       await started;
       expect(supervisor.stats().inFlight).toBe(1);
       expect(tracing.openSpans).toBe(0);
+
+      // A provider registered later: the next request is traced.
+      const exporter = new InMemorySpanExporter();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      const completed = next(supervisor, 'request.completed');
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }));
+      await completed;
+      expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes[A.requestId], s.instrumentationScope.name])).toEqual([['ping', '2', 'session-supervisor']]);
       socket.terminate();
     } finally {
       await supervisor.close();
