@@ -52,14 +52,16 @@ function inspectorOf(cli: CliInspector | undefined, debug: DebugStats | undefine
   };
 }
 
-/** The built-in relay's port, and the offline hint that points to the local dashboard. */
-function inspectOptionsOf(options: ServeOptions): CliInspectorOptions {
+/** The built-in relay's port, and the offline hint that points to the local dashboard (once it listens). */
+function inspectOptionsOf(options: ServeOptions, dashboardUrl: () => string | undefined): CliInspectorOptions {
   return {
     ...(options.inspectPort === undefined ? {} : { port: options.inspectPort }),
-    offlineHint:
-      options.dashboardPort === undefined
+    offlineHint: () => {
+      const url = dashboardUrl();
+      return url === undefined
         ? 'Run serve with --dashboard-port N (for example --dashboard-port 8790) for the local dashboard, which needs no network.'
-        : `The local dashboard needs no network: it is on port ${options.dashboardPort} of this host (--dashboard-port).`,
+        : `The local dashboard needs no network: open ${url} (--dashboard-port).`;
+    },
   };
 }
 
@@ -90,7 +92,8 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
  */
 export async function runServe(options: ServeOptions): Promise<void> {
   const logger = createCliLogger(options.logLevel, { write: writeErr, pretty: process.stderr.isTTY });
-  const cliInspector = options.inspect ? createCliInspector(inspectOptionsOf(options)) : undefined;
+  let dashboardUrl: string | undefined;
+  const cliInspector = options.inspect ? createCliInspector(inspectOptionsOf(options, () => dashboardUrl)) : undefined;
   const debug = process.env[DEBUG_STATS_ENV] === '1' ? createDebugStats() : undefined;
   const inspect = inspectorOf(cliInspector, debug);
   const methods: MethodTable = { ...demoMethods, ...debug?.methods(() => supervisor) };
@@ -132,6 +135,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   }
   if (options.dashboardPort !== undefined) {
     const dashboard = await startDashboard(supervisor, { host, port: options.dashboardPort });
+    dashboardUrl = dashboard.url;
     writeErr(`dashboard ${dashboard.url}\n`);
     listeners.push(closesWith(() => dashboard.close()));
   }

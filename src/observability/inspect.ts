@@ -33,9 +33,10 @@ export interface CliInspectorOptions {
   maxMessageBytes?: number;
   /**
    * What the relay's page tells the reader when the Stately inspector cannot be reached (offline,
-   * blocked): for example where a local dashboard runs. Default: a pointer to `startDashboard`.
+   * blocked): for example where a local dashboard runs; a function is asked each time the page is
+   * served. Default: a pointer to `startDashboard`.
    */
-  offlineHint?: string;
+  offlineHint?: string | (() => string);
   /** How long the relay's page waits for the Stately inspector before it says it cannot reach it. Default 8000 ms. */
   offlineAfterMs?: number;
   /** Remove secrets from contexts before they leave the process. */
@@ -126,6 +127,8 @@ function isInspectionMessage(text: string): boolean {
 /** The default {@link CliInspectorOptions.offlineHint}. */
 const DEFAULT_OFFLINE_HINT = 'For a local view that needs no network, serve the dashboard (startDashboard, or --dashboard-port in the CLI).';
 
+const hintOf = (hint: CliInspectorOptions['offlineHint']): string => (typeof hint === 'function' ? hint() : (hint ?? DEFAULT_OFFLINE_HINT));
+
 /**
  * The page the relay serves: it embeds the Stately inspector and posts each event into it. When
  * the inspector does not answer within `offlineAfterMs` (or the browser is offline), a banner says
@@ -190,7 +193,7 @@ function startRelay(options: CliInspectorOptions, onError: (error: Error) => voi
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage(address.url, inspectorUrl, options.offlineHint ?? DEFAULT_OFFLINE_HINT, options.offlineAfterMs ?? 8000));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage(address.url, inspectorUrl, hintOf(options.offlineHint), options.offlineAfterMs ?? 8000));
   });
   // Browsers may only connect from the relay's own page (no cross-site reads of inspection data);
   // clients without an Origin (other processes) may connect and publish.

@@ -37,8 +37,8 @@ describe('createCliLogger (pino)', () => {
     const logger = createCliLogger('info', { write: (line) => lines.push(line), pretty: true });
     logger.info({ sessionId: 's1', reason: 'client' }, 'request 4 tools/call cancelled (client)');
     logger.warn({ err: new Error('boom') }, 'handler failed');
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d INFO  request 4 tools\/call cancelled \(client\) sessionId=s1 reason=client\n$/);
-    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d WARN  handler failed err=boom\n$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d INFO {2}request 4 tools\/call cancelled \(client\) sessionId=s1 reason=client\n$/);
+    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d WARN {2}handler failed err=boom\n$/);
   });
 });
 
