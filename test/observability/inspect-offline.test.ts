@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,15 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryTransportPair, createSupervisor } from '../../src/index.js';
 import { createCliInspector } from '../../src/observability/inspect.js';
 import { killServes, spawnServe } from '../mcp/cli-process.js';
+import { findChromium } from './chromium.js';
 
-function findChromium(): string | undefined {
-  try {
-    const path = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-    return path === '' ? undefined : path;
-  } catch {
-    return undefined;
-  }
-}
 const chromiumPath = findChromium();
 
 const cleanups: Array<() => unknown> = [];
