@@ -57,10 +57,10 @@ async function wsScenario(name: string, file: string, args: string[], kind: 'jso
   }
 }
 
-async function inProcess(file: string): Promise<LoadResult[]> {
+async function inProcess(file: string, extraArgs: string[] = []): Promise<LoadResult[]> {
   const shapes = SHAPES.map((s) => `${s.connections}x${s.inFlight}`).join(',');
   const results: LoadResult[] = [];
-  const child = spawn(process.execPath, [...fixtureArgs(file), '--shapes', shapes, '--warmup', String(warmupMs), '--measure', String(measureMs)], {
+  const child = spawn(process.execPath, [...fixtureArgs(file), ...extraArgs, '--shapes', shapes, '--warmup', String(warmupMs), '--measure', String(measureMs)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -86,6 +86,10 @@ const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
   ['mcp-sdk-stdio', () => runStdioLoad({ name: 'mcp-sdk-stdio', server: 'servers/mcp-sdk-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['mcp-sdk-memory', () => inProcess('scenarios/mcp-sdk-memory.ts')],
   ['vscode-jsonrpc', () => inProcess('scenarios/vscode-jsonrpc.ts')],
+  // Tracing's cost in one process (no sockets): not traced, traced with no provider, traced into the SDK.
+  ['tracing-memory-none', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'none'])],
+  ['tracing-memory-noop', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'noop'])],
+  ['tracing-memory-sdk', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'sdk'])],
 ];
 
 const median = (values: LoadResult[]): LoadResult => {

@@ -78,7 +78,7 @@ export const TRACE_EVENTS = {
 export interface TraceSupervisorOptions {
   /**
    * The tracer. Default: the tracer `session-supervisor` of the globally registered provider, from
-   * the moment one is registered (before that, requests are not traced and cost nothing).
+   * the first session opened after one is registered (before that, requests cost nothing).
    */
   tracer?: Tracer;
   /**
@@ -216,8 +216,9 @@ function resolveTracer(given: Tracer | undefined): () => Tracer | undefined {
  * session's drain and close are events on the spans open at the time.
  *
  * `@opentelemetry/api` is an optional peer dependency: import this from
- * `session-supervisor/tracing`. While no tracer provider is registered nothing is built per request
- * (no span, no attributes); a non-recording span (sampled out) is not kept either.
+ * `session-supervisor/tracing`. While no tracer provider is registered nothing listens per request
+ * (the runtime builds no event, no span, no attributes); a provider registered later is picked up
+ * when the next session opens. A non-recording span (sampled out) is not kept.
  *
  * @example
  * ```ts
@@ -247,7 +248,7 @@ export function traceSupervisor(supervisor: Pick<Supervisor, 'on'>, options: Tra
     if (requests.size === 0) bySession.delete(sessionId);
   };
 
-  const offs = [
+  const listen = (): Array<() => void> => [
     supervisor.on('request.started', (event) => {
       const tracer = tracerOf();
       if (tracer === undefined) return;
@@ -322,12 +323,25 @@ export function traceSupervisor(supervisor: Pick<Supervisor, 'on'>, options: Tra
     }),
   ];
 
+  // Without a tracer nothing listens per request, so the runtime builds no event for it: tracing
+  // that is off costs nothing per request. A provider registered later is picked up when the next
+  // session opens (its requests, and every later one, are traced).
+  const offs: Array<() => void> = [];
+  let listening = false;
+  const startListening = (): void => {
+    if (listening) return;
+    listening = true;
+    offs.push(...listen());
+  };
+  if (tracerOf() !== undefined) startListening();
+  else offs.push(supervisor.on('session.opened', () => (tracerOf() === undefined ? undefined : startListening())));
+
   return {
     get openSpans() {
       return open;
     },
     stop() {
-      for (const off of offs) off();
+      for (const off of offs.splice(0)) off();
       for (const [sessionId, requests] of [...bySession]) {
         for (const [requestId, entry] of [...requests]) {
           if (!entry.closing) entry.span.setAttribute(a.outcome, 'untraced');

@@ -316,7 +316,7 @@ describe('traceSupervisor over WebSocket with the official SDK client', () => {
     expect(span.events.map((e) => e.name)).toEqual([TRACE_EVENTS.cancelled, TRACE_EVENTS.abandoned]);
   });
 
-  it('keeps nothing per request while no tracer provider is registered, and traces once one is', async () => {
+  it('listens to no request while no tracer provider is registered, and traces the sessions opened after one is', async () => {
     const supervisor = createSupervisor({ methods: { wait: (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true })), ping: () => 'pong' } });
     const tracing = traceSupervisor(supervisor);
     const listener = await listenWebSocket(supervisor, { host: '127.0.0.1', port: 0 });
@@ -329,13 +329,16 @@ describe('traceSupervisor over WebSocket with the official SDK client', () => {
       expect(supervisor.stats().inFlight).toBe(1);
       expect(tracing.openSpans).toBe(0);
 
-      // A provider registered later: the next request is traced.
+      // A provider registered later: the next session's requests are traced.
       const exporter = new InMemorySpanExporter();
       trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      const second = new WebSocket(listener.url);
+      await new Promise((resolve, reject) => second.once('open', resolve).once('error', reject));
       const completed = next(supervisor, 'request.completed');
-      socket.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }));
+      second.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }));
       await completed;
       expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes[A.requestId], s.instrumentationScope.name])).toEqual([['ping', '2', 'session-supervisor']]);
+      second.terminate();
       socket.terminate();
     } finally {
       await supervisor.close();
