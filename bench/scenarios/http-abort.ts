@@ -62,8 +62,8 @@ function openHold(url: URL, id: number): Promise<ClientRequest> {
  * until every handler was cancelled, and what was written after close. Connections open 200 at a
  * time (the listen backlog is finite).
  */
-export async function runHttpAbort(count: number): Promise<HttpAbortResult> {
-  const fixture = await startFixture('servers/supervised-http.ts', [], { timeoutMs: 120_000 });
+export async function runHttpAbort(count: number, nodeArgs: string[] = []): Promise<HttpAbortResult> {
+  const fixture = await startFixture('servers/supervised-http.ts', [], { timeoutMs: 120_000, nodeArgs });
   try {
     const url = new URL(fixture.ready.url as string);
     const open: ClientRequest[] = [];

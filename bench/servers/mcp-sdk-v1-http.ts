@@ -1,7 +1,7 @@
 /**
  * The official SDK v1.32 over Streamable HTTP, stateless, as its own example does it: for every
  * POST a new `McpServer` with an `echo` tool and a `StreamableHTTPServerTransport` without session
- * ids (`sessionIdGenerator: undefined`), JSON answers (`enableJsonResponse`), closed when the
+ * ids (no `sessionIdGenerator`), JSON answers (`enableJsonResponse`), closed when the
  * response closes. A plain `node:http` server (keep-alive). Prints `READY {"port":N}`.
  */
 import { createServer } from 'node:http';
@@ -14,7 +14,7 @@ const server = createServer((req, res) => {
   mcp.registerTool('echo', { description: 'Echo the text back', inputSchema: { text: z.string() } }, ({ text }) => ({
     content: [{ type: 'text', text }],
   }));
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
   res.once('close', () => {
     void transport.close();
     void mcp.close();
