@@ -101,7 +101,7 @@ export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
 
 /**
  * MCP admission: `initialize` once per session (a second one is −32600); before it, only the
- * methods in `open`, every other request −32002 `Server not initialized`.
+ * methods in `open`, every other request −32005 `Server not initialized` (`ErrorCode.NotInitialized`).
  */
 function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['admit']> {
   return (request, session) => {
