@@ -46,14 +46,14 @@ export async function runExchanges(url: string, count: number, connections: numb
 /**
  * Heap flatness over Streamable HTTP: `exchanges` modern (2026-07-28) `tools/call echo` POSTs, 16
  * keep-alive connections at a time, against our HTTP server running with `--expose-gc` in its own
- * process. Heap after GC is taken after a warm-up of `exchanges / 10` (at least 5 000) exchanges
+ * process. Heap after GC is taken after a warm-up of `warmup` exchanges (default `exchanges / 10`, at least 5 000)
  * (measured here: the heap still settles over the first few thousand, then stays flat) and again at the end, once every exchange's session has closed.
  */
-export async function runHttpHeap(exchanges: number): Promise<HttpHeapResult> {
+export async function runHttpHeap(exchanges: number, warmup = Math.max(5_000, Math.floor(exchanges / 10))): Promise<HttpHeapResult> {
   const fixture = await startFixture('servers/supervised-http.ts', [], { nodeArgs: ['--expose-gc'] });
   try {
     const url = fixture.ready.url as string;
-    let failures = await runExchanges(url, Math.max(5_000, Math.floor(exchanges / 10)), 16);
+    let failures = await runExchanges(url, warmup, 16);
     fixture.command({ cmd: 'wait-sessions', count: 0 });
     await fixture.nextResult(70_000);
     fixture.command({ cmd: 'memory' });
