@@ -54,3 +54,8 @@ export function httpBody(kind: HttpLoadKind, id: number): string {
   }
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress_echo","arguments":{"text":"${TEXT}"},"_meta":{"progressToken":${id},${MODERN_META}}}}`;
 }
+
+/** What a raw echo server answers: an MCP-shaped text result for `tools/call`, the params for anything else. */
+export function echoResult(method: string, params: unknown): unknown {
+  return method === 'tools/call' ? { content: [{ type: 'text', text: String((params as { arguments?: { text?: unknown } }).arguments?.text) }] } : params;
+}

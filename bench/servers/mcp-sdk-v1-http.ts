@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { servePlainHttp } from '../lib/plain-http.js';
 
 const server = createServer((req, res) => {
   const mcp = new McpServer({ name: 'sdk-v1-bench', version: '1.0.0' });
@@ -21,12 +22,4 @@ const server = createServer((req, res) => {
   });
   void mcp.connect(transport).then(() => transport.handleRequest(req, res));
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`READY ${JSON.stringify({ port })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+servePlainHttp(server);

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { servePlainHttp } from '../lib/plain-http.js';
 
 const handler = createMcpHandler(() => {
   const server = new McpServer({ name: 'sdk-v2-bench', version: '1.0.0' });
@@ -19,12 +20,4 @@ const handler = createMcpHandler(() => {
 const node = toNodeHandler(handler);
 // node:http's types mark `method` optional; the adapter's structural type wants it set (it always is on a server).
 const server = createServer((req, res) => void node(req as Parameters<typeof node>[0], res));
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`READY ${JSON.stringify({ port })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+servePlainHttp(server);

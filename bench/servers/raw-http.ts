@@ -7,6 +7,8 @@
 import { createServer } from 'node:http';
 import { JsonRpcRequestSchema } from '../../src/jsonrpc/schema.js';
 import { serveMemoryCommands } from '../lib/memory-probe.js';
+import { echoResult } from '../lib/messages.js';
+import { servePlainHttp } from '../lib/plain-http.js';
 
 const PARSE_ERROR = '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}';
 const INVALID = '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}';
@@ -32,20 +34,8 @@ const server = createServer((req, res) => {
       return;
     }
     const { id, method, params } = parsed.data;
-    const result =
-      method === 'tools/call'
-        ? { content: [{ type: 'text', text: String((params as { arguments?: { text?: unknown } }).arguments?.text) }] }
-        : params;
-    answer(200, JSON.stringify({ jsonrpc: '2.0', id, result }));
+    answer(200, JSON.stringify({ jsonrpc: '2.0', id, result: echoResult(method, params) }));
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`READY ${JSON.stringify({ port })}\n`);
-});
 serveMemoryCommands(() => 0);
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+servePlainHttp(server);
