@@ -223,7 +223,7 @@ const httpStaleEventId: Fault = (env) =>
 const httpSessionStorm: Fault = async (env) => {
   const url = mcpUrl(env);
   const generation = env.run.generation;
-  const count = env.rng.int(20, 60);
+  const count = env.rng.int(45, 70); // above the chaos server's cap of 40
   const ids = await Promise.all(Array.from({ length: count }, () => openSession(env, url)));
   await Promise.all(ids.map((id) => (typeof id === 'string' && id !== 'capped' ? closeSession(env, url, id, generation) : Promise.resolve())));
 };
