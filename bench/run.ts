@@ -11,11 +11,15 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fixtureArgs, ROOT, runToResult, startFixture } from './lib/child.js';
 import { machineInfo } from './lib/machine.js';
+import { runHttpLoad } from './lib/http-load.js';
+import type { HttpLoadKind } from './lib/messages.js';
 import { runStdioLoad } from './lib/stdio-load.js';
 import type { LoadResult } from './lib/stats.js';
 import { runWsLoad } from './lib/ws-load.js';
 import { evaluate, renderMarkdown, renderTable, type Report } from './lib/report.js';
 import { runChurn } from './scenarios/churn.js';
+import { runHttpAbort } from './scenarios/http-abort.js';
+import { runHttpHeap } from './scenarios/http-heap.js';
 import { runIdleSessions } from './scenarios/idle-sessions.js';
 
 const argv = process.argv.slice(2);
@@ -38,6 +42,8 @@ const SHAPES = [
   { connections: 100, inFlight: 32 },
 ];
 const STDIO_SHAPES = [{ inFlight: 1 }, { inFlight: 32 }];
+/** HTTP/1.1 keep-alive connections, one request in flight on each. */
+const HTTP_CONNECTIONS = [1, 100];
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -50,6 +56,20 @@ async function wsScenario(name: string, file: string, args: string[], kind: 'jso
     const results: LoadResult[] = [];
     for (const shape of SHAPES) {
       results.push(await runWsLoad({ name, url, kind, ...shape, warmupMs, measureMs, ...(fixture.child.pid === undefined ? {} : { serverPid: fixture.child.pid }) }));
+    }
+    return results;
+  } finally {
+    await fixture.stop();
+  }
+}
+
+async function httpScenario(name: string, file: string, kind: HttpLoadKind): Promise<LoadResult[]> {
+  const fixture = await startFixture(file);
+  try {
+    const url = `http://127.0.0.1:${fixture.ready.port as number}/mcp`;
+    const results: LoadResult[] = [];
+    for (const connections of HTTP_CONNECTIONS) {
+      results.push(await runHttpLoad({ name, url, kind, connections, warmupMs, measureMs, ...(fixture.child.pid === undefined ? {} : { serverPid: fixture.child.pid }) }));
     }
     return results;
   } finally {
@@ -84,6 +104,11 @@ const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
   ['raw-stdio', () => runStdioLoad({ name: 'raw-stdio', server: 'servers/raw-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['supervised-stdio', () => runStdioLoad({ name: 'supervised-stdio', server: ['--import', 'tsx', 'bench/servers/supervised.ts', '--stdio'], shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['mcp-sdk-stdio', () => runStdioLoad({ name: 'mcp-sdk-stdio', server: 'servers/mcp-sdk-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
+  ['raw-http', () => httpScenario('raw-http', 'servers/raw-http.ts', 'modern')],
+  ['supervised-http', () => httpScenario('supervised-http', 'servers/supervised-http.ts', 'modern')],
+  ['supervised-http-sse', () => httpScenario('supervised-http-sse', 'servers/supervised-http.ts', 'modern-sse')],
+  ['mcp-sdk-v2-http', () => httpScenario('mcp-sdk-v2-http', 'servers/mcp-sdk-v2-http.ts', 'modern')],
+  ['mcp-sdk-v1-http', () => httpScenario('mcp-sdk-v1-http', 'servers/mcp-sdk-v1-http.ts', 'stateless')],
   ['mcp-sdk-memory', () => inProcess('scenarios/mcp-sdk-memory.ts')],
   ['vscode-jsonrpc', () => inProcess('scenarios/vscode-jsonrpc.ts')],
   // Tracing's cost in one process (no sockets): not traced, traced with no provider, traced into the SDK.
@@ -125,6 +150,14 @@ async function runAll(): Promise<Report> {
   if (wanted('churn')) {
     log('bench: churn');
     report.churn = await runChurn(quick ? 5_000 : 100_000);
+  }
+  if (wanted('http-abort-10k')) {
+    log('bench: http-abort-10k');
+    report.httpAbort = await runHttpAbort(10_000);
+  }
+  if (wanted('http-heap')) {
+    log('bench: http-heap');
+    report.httpHeap = await runHttpHeap(quick ? 10_000 : 100_000);
   }
   report.figures = evaluate(report);
   report.durationMs = Math.round(performance.now() - started);

@@ -17,11 +17,20 @@ export function measureMemory(): { heapUsed: number; rss: number; gc: boolean } 
  * `{"cmd":"memory"}` → heap, RSS and the number of open sessions.
  * `{"cmd":"wait-sessions","count":N}` → answers once `sessions()` reaches N (polling, bounded to 60 s).
  * `{"cmd":"close-all"}` → closes every session from the server side; answers with the time it took.
+ * Any other command goes to `other` (a fixture's own commands).
  */
-export function serveMemoryCommands(sessions: () => number, closeAll?: () => Promise<void>): void {
+export function serveMemoryCommands(
+  sessions: () => number,
+  closeAll?: () => Promise<void>,
+  other?: (command: { cmd: string; count?: number }) => void,
+): void {
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     const command = JSON.parse(line) as { cmd: string; count?: number };
+    if (!['close-all', 'memory', 'wait-sessions'].includes(command.cmd)) {
+      other?.(command);
+      return;
+    }
     if (command.cmd === 'close-all' && closeAll !== undefined) {
       const start = performance.now();
       void closeAll().then(() => {

@@ -1,4 +1,6 @@
 import type { ChurnResult } from '../scenarios/churn.js';
+import type { HttpAbortResult } from '../scenarios/http-abort.js';
+import type { HttpHeapResult } from '../scenarios/http-heap.js';
 import type { IdleSessionsResult } from '../scenarios/idle-sessions.js';
 import { round, type LoadResult } from './stats.js';
 
@@ -34,6 +36,10 @@ export interface Report {
   };
   idleSessions?: IdleSessionsResult;
   churn?: ChurnResult;
+  /** http-abort-10k: open SSE tool calls whose clients all drop. */
+  httpAbort?: HttpAbortResult;
+  /** Heap after GC across many modern HTTP exchanges. */
+  httpHeap?: HttpHeapResult;
   figures?: Figure[];
 }
 
@@ -92,11 +98,40 @@ export function evaluate(report: Report): Figure[] {
   atMost('idle-sessions RSS per session above raw ws', 8192, idle === undefined ? null : idle.rssBytesPerSession - idle.rawWsRssBytesPerSession, 'B');
   atMost('idle-sessions close-all 10k', 1000, report.idleSessions?.closeAllMs ?? null, 'ms');
   atMost('churn heap growth', 5, report.churn?.heapGrowthPct ?? null, '%');
+  const rawHttp = row(report, 'raw-http', 100, 1);
+  const supHttp = row(report, 'supervised-http', 100, 1);
+  atLeast('supervised-http / raw-http req/s at 100 conns', 0.8, ratio(supHttp?.opsPerSec, rawHttp?.opsPerSec), ratio(rawHttp?.cpuUsPerOp, supHttp?.cpuUsPerOp));
+  const sdks = ['mcp-sdk-v2-http', 'mcp-sdk-v1-http'].map((name) => row(report, name, 100, 1)).filter((r) => r !== undefined);
+  const fasterSdk = sdks.length === 0 ? undefined : sdks.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
+  const leanestSdk = sdks.filter((r) => r.cpuUsPerOp !== undefined).sort((a, b) => a.cpuUsPerOp! - b.cpuUsPerOp!)[0];
+  atLeast('supervised-http / faster SDK HTTP req/s at 100 conns', 5, ratio(supHttp?.opsPerSec, fasterSdk?.opsPerSec), ratio(leanestSdk?.cpuUsPerOp, supHttp?.cpuUsPerOp));
+  const abort = report.httpAbort;
+  atMost('http-abort-10k every handler cancelled after the aborts', 1000, abort?.cancelAllMs ?? null, 'ms');
+  atMost('http-abort-10k writes after close', 0, abort === undefined ? null : abort.writesAfterClose + abort.lateWritesSent, '');
+  atMost('http heap growth after modern exchanges', 5, report.httpHeap?.heapGrowthPct ?? null, '%');
   return figures;
 }
 
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 const lpad = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
+
+/** The http-abort-10k and http-heap lines (one each, when present). */
+function httpLines(report: Report): string[] {
+  const lines: string[] = [];
+  const a = report.httpAbort;
+  if (a !== undefined) {
+    lines.push(
+      `http-abort-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}`,
+    );
+  }
+  const h = report.httpHeap;
+  if (h !== undefined) {
+    lines.push(
+      `http-heap (${h.exchanges} modern exchanges, ${h.exchangesPerSec}/s): heap growth ${h.heapGrowthPct} % (${h.baselineHeapBytes} → ${h.finalHeapBytes} B), failures ${h.failures}, sessions left ${h.sessionsLeft}`,
+    );
+  }
+  return lines;
+}
 
 /** The human-readable table. */
 export function renderTable(report: Report): string {
@@ -129,6 +164,7 @@ export function renderTable(report: Report): string {
     const c = report.churn;
     lines.push(`churn (${c.cycles} cycles, ${c.cyclesPerSec}/s): heap growth ${c.heapGrowthPct} % (${c.baselineHeapBytes} → ${c.finalHeapBytes} B), failures ${c.failures}`);
   }
+  lines.push(...httpLines(report));
   if (report.figures !== undefined) {
     lines.push('', `${pad('figure', 52)}${lpad('target', 12)}${lpad('value', 10)}${lpad('cpu', 8)}  met`);
     for (const f of report.figures) {
@@ -189,6 +225,7 @@ export function renderMarkdown(report: Report): string {
     const c = report.churn;
     lines.push('', `churn: ${c.cycles} connect → echo → disconnect cycles (${c.cyclesPerSec}/s), heap after GC ${c.baselineHeapBytes} → ${c.finalHeapBytes} B: **${c.heapGrowthPct} %**, ${c.failures} failures.`);
   }
+  for (const line of httpLines(report)) lines.push('', `${line}.`);
   if (report.figures !== undefined) {
     lines.push('', '| figure | target | this run | same on server CPU | met |', '|---|---|---:|---:|---|');
     for (const f of report.figures) {

@@ -6,6 +6,7 @@
 import { WebSocketServer } from 'ws';
 import { JsonRpcRequestSchema } from '../../src/jsonrpc/schema.js';
 import { serveMemoryCommands } from '../lib/memory-probe.js';
+import { echoResult } from '../lib/messages.js';
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (socket) => {
@@ -23,11 +24,7 @@ wss.on('connection', (socket) => {
       return;
     }
     const { id, method, params } = parsed.data;
-    const result =
-      method === 'tools/call'
-        ? { content: [{ type: 'text', text: String((params as { arguments?: { text?: unknown } }).arguments?.text) }] }
-        : params;
-    socket.send(JSON.stringify({ jsonrpc: '2.0', id, result }));
+    socket.send(JSON.stringify({ jsonrpc: '2.0', id, result: echoResult(method, params) }));
   });
 });
 wss.on('listening', () => {

@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runToResult, startFixture, type Fixture } from '../../bench/lib/child.js';
 import { evaluate, renderTable, type Report } from '../../bench/lib/report.js';
+import { parseAnswer, runHttpLoad } from '../../bench/lib/http-load.js';
 import { runStdioLoad } from '../../bench/lib/stdio-load.js';
+import { runHttpAbort } from '../../bench/scenarios/http-abort.js';
+import { runHttpHeap } from '../../bench/scenarios/http-heap.js';
 import { LatencyRecorder, type LoadResult } from '../../bench/lib/stats.js';
 import { runWsLoad } from '../../bench/lib/ws-load.js';
 
@@ -60,7 +63,30 @@ describe('bench harness', () => {
     expect(byName.get('inflight-10k cancel-all, onCancel listeners')).toMatchObject({ value: 45, met: true });
     expect(byName.get('inflight-10k cancel-all, runtime only')).toMatchObject({ value: 51, met: false });
     expect(byName.get('churn heap growth')).toMatchObject({ value: null, met: null });
+    expect(byName.get('supervised-http / raw-http req/s at 100 conns')).toMatchObject({ value: null, met: null });
     expect(renderTable({ ...report, figures })).toContain('supervised-stdio / mcp-sdk-stdio req/s at 1x32');
+  });
+
+  it('checks the HTTP figures: ratios to raw and to the faster SDK server, abort time, writes after close, heap', () => {
+    const report: Report = {
+      machine: { node: process.version, cores: 2, cpu: 'test', loadAverage: [0, 0, 0] },
+      results: [
+        row('raw-http', 100, 1, 10_000, 10, 80),
+        row('supervised-http', 100, 1, 9_000, 11, 100),
+        row('mcp-sdk-v2-http', 100, 1, 1_500, 60, 700),
+        row('mcp-sdk-v1-http', 100, 1, 2_000, 50, 800),
+      ],
+      httpAbort: { count: 10_000, openMs: 1, abortMs: 1, cancelAllMs: 1_200, afterLastAbortMs: 900, cancelled: 10_000, cancelledTransportClosed: 10_000, writesAfterClose: 0, lateWritesBlocked: 10_000, lateWritesSent: 0, inFlightAfter: 0 },
+      httpHeap: { exchanges: 100_000, heapGrowthPct: 1.5, baselineHeapBytes: 1, finalHeapBytes: 1, failures: 0, sessionsLeft: 0, exchangesPerSec: 1 },
+    };
+    const byName = new Map(evaluate(report).map((f) => [f.figure, f]));
+    expect(byName.get('supervised-http / raw-http req/s at 100 conns')).toMatchObject({ value: 0.9, met: true, cpuValue: 0.8 });
+    // The faster SDK server by rate is v1 (2 000 req/s); the leaner by CPU is v2 (700 µs).
+    expect(byName.get('supervised-http / faster SDK HTTP req/s at 100 conns')).toMatchObject({ value: 4.5, met: false, cpuValue: 7 });
+    expect(byName.get('http-abort-10k every handler cancelled after the aborts')).toMatchObject({ value: 1_200, met: false });
+    expect(byName.get('http-abort-10k writes after close')).toMatchObject({ value: 0, met: true });
+    expect(byName.get('http heap growth after modern exchanges')).toMatchObject({ value: 1.5, met: true });
+    expect(renderTable({ ...report, figures: evaluate(report) })).toContain('http-abort-10000: opened in 1 ms');
   });
 
   it('runs the inflight scenario: every handler spawned, then cancelled when the peer vanishes', async () => {
@@ -86,6 +112,59 @@ describe('bench harness', () => {
       expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
     }
   });
+
+  it('reads an HTTP answer from JSON or from the SSE events, counting progress notifications', () => {
+    expect(parseAnswer(200, 'application/json', '{"jsonrpc":"2.0","id":3,"result":{}}')).toEqual({ status: 200, message: { jsonrpc: '2.0', id: 3, result: {} }, sse: false, progress: 0 });
+    const sse = 'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nevent: message\ndata: {"jsonrpc":"2.0","id":4,"result":1}\n\n';
+    expect(parseAnswer(200, 'text/event-stream', sse)).toMatchObject({ message: { id: 4, result: 1 }, sse: true, progress: 1 });
+    expect(parseAnswer(200, 'text/event-stream', ':\n\n').message.error).toBe('no answer in the SSE stream');
+    expect(parseAnswer(400, 'application/json', 'nope').message.error).toMatch(/^not JSON/);
+  });
+
+  it('drives every HTTP server in a closed loop over keep-alive connections and gets only echoes back', async () => {
+    const servers = [
+      ['servers/raw-http.ts', 'modern'],
+      ['servers/supervised-http.ts', 'modern'],
+      ['servers/supervised-http.ts', 'modern-sse'],
+      ['servers/mcp-sdk-v2-http.ts', 'modern'],
+      ['servers/mcp-sdk-v1-http.ts', 'stateless'],
+    ] as const;
+    for (const [file, kind] of servers) {
+      const fixture = await startFixture(file);
+      fixtures.push(fixture);
+      const result = await runHttpLoad({ name: file, url: `http://127.0.0.1:${fixture.ready.port as number}/mcp`, kind, connections: 3, warmupMs: 100, measureMs: 300 });
+      expect(result, `${file} ${kind}`).toMatchObject({ connections: 3, inFlight: 1, errors: 0 });
+      expect(result.opsPerSec).toBeGreaterThan(0);
+      await fixture.stop();
+    }
+  }, 60_000);
+
+  it('counts a wrong HTTP answer as an error (JSON where SSE was asked for)', async () => {
+    const fixture = await startFixture('servers/raw-http.ts');
+    fixtures.push(fixture);
+    const result = await runHttpLoad({ name: 'raw-as-sse', url: `http://127.0.0.1:${fixture.ready.port as number}/mcp`, kind: 'modern-sse', connections: 1, warmupMs: 50, measureMs: 150 });
+    expect(result.errors).toBeGreaterThan(0);
+  });
+
+  it('runs http-abort: every open SSE call cancelled with transport-closed once its client drops, nothing written after', async () => {
+    const result = await runHttpAbort(150);
+    expect(result).toMatchObject({
+      count: 150,
+      cancelled: 150,
+      cancelledTransportClosed: 150,
+      writesAfterClose: 0,
+      lateWritesBlocked: 150,
+      lateWritesSent: 0,
+      inFlightAfter: 0,
+    });
+    expect(result.cancelAllMs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('runs http-heap: every modern exchange answered and no session left', async () => {
+    const result = await runHttpHeap(300, 100);
+    expect(result).toMatchObject({ exchanges: 300, failures: 0, sessionsLeft: 0 });
+    expect(result.baselineHeapBytes).toBeGreaterThan(0);
+  }, 90_000);
 
   it('drives a stdio server through the MCP handshake and tools/call echo', async () => {
     const [result] = await runStdioLoad({

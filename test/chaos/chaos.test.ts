@@ -24,7 +24,11 @@ describe('chaos (short run)', () => {
     expect(report.heapGrowthPct).toBeLessThanOrEqual(5);
     // Every fault was drawn at least once.
     expect(Object.keys(report.faults).sort()).toEqual(
-      ['cancels', 'closeMidRequest', 'duplicateIds', 'invalidUtf8', 'longSleep', 'malformedJson', 'normal', 'oversize', 'pingFlood', 'resetMidRequest', 'slowDrip', 'slowReader', 'stalledReader', 'stdinEof', 'stubbornSleep'],
+      [
+        'cancels', 'closeMidRequest', 'duplicateIds',
+        'httpAbortMidSse', 'httpBadHeaders', 'httpDeleteMidRequest', 'httpHalfBody', 'httpModernAbort', 'httpOversize', 'httpSessionStorm', 'httpSlowHeaders', 'httpStaleEventId',
+        'invalidUtf8', 'longSleep', 'malformedJson', 'normal', 'oversize', 'pingFlood', 'resetMidRequest', 'slowDrip', 'slowReader', 'stalledReader', 'stdinEof', 'stubbornSleep',
+      ],
     );
     expect(report.ok).toBe(true);
   }, 120_000);

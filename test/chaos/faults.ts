@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChaosClient, within, type RunClock } from './client.js';
 import type { LedgerFigures, Response } from './ledger.js';
 import type { Rng } from './rng.js';
+import { HTTP_FAULTS } from './http-faults.js';
 import { runStdioSession } from './stdio-session.js';
 
 /** What a fault gets from the run. */
@@ -301,4 +302,5 @@ export const FAULTS: Readonly<Record<string, { weight: number; run: Fault }>> = 
   pingFlood: { weight: 1, run: pingFlood },
   slowDrip: { weight: 1, run: slowDrip },
   stdinEof: { weight: 1, run: stdinEof },
+  ...HTTP_FAULTS,
 };

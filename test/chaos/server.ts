@@ -70,8 +70,11 @@ function track(child: ChildProcess): ServerProcess {
   };
 }
 
-/** Options every chaos server gets (small drain and message limits keep the run short). */
-export const SERVER_ARGS = ['--log-level', 'warn', '--drain-timeout', '3000', '--max-message-bytes', '65536'];
+/**
+ * Options every chaos server gets (small drain and message limits keep the run short; a small legacy
+ * HTTP session cap, so the session storm reaches it).
+ */
+export const SERVER_ARGS = ['--log-level', 'warn', '--drain-timeout', '3000', '--max-message-bytes', '65536', '--max-sessions', '40'];
 
 /** Start the WebSocket server on a free port; resolves with its url once it listens. */
 export async function startWsServer(): Promise<ServerProcess & { url: string }> {
