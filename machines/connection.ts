@@ -72,7 +72,7 @@ export function connectionPhase(snapshot: { value?: unknown; status?: string }):
 }
 
 /**
- * The session id of a connection actor. Every connection actor has the id `connection` (so the
+ * The session id of a connection actor (`''` while it initializes). Every connection actor has the id `connection` (so the
  * events it relays to its parent have one type); its identity is `sessionId`, in its context.
  *
  * @example
@@ -81,7 +81,13 @@ export function connectionPhase(snapshot: { value?: unknown; status?: string }):
  * ```
  */
 export function connectionSessionId(ref: { getSnapshot(): unknown }): string {
-  const snapshot = ref.getSnapshot() as { context?: { sessionId?: unknown } };
+  let snapshot: { context?: { sessionId?: unknown } };
+  try {
+    snapshot = ref.getSnapshot() as typeof snapshot;
+  } catch {
+    // An actor's snapshot can't be read while it initializes (its `@xstate.actor` event).
+    return '';
+  }
   const id = snapshot.context?.sessionId;
   return typeof id === 'string' ? id : '';
 }

@@ -1,7 +1,6 @@
 export { createSupervisor } from './supervisor.js';
 export type { Supervisor, SupervisorOptions, SupervisorStats } from './supervisor.js';
-export { Session } from './runtime/session.js';
-export type { SessionCloseInfo } from './runtime/session.js';
+export type { Session, SessionCloseInfo } from './runtime/session.js';
 export { DEFAULT_LIMITS } from './runtime/context.js';
 export type { Limits } from './runtime/context.js';
 export { jsonRpcDialect } from './runtime/dialect.js';

@@ -43,7 +43,7 @@ export interface Dashboard {
  * Serve a small, self-contained live view of a supervisor: its state and counters, every session
  * with its lifecycle (`connected` → `draining` → `closed`) and every handler actor (`running` →
  * `cancelling` → `done`, with the reason), updated in real time. It follows the actors through an
- * extra inspection observer on the supervisor's actor system (`supervisor.actor.system.inspect`)
+ * extra inspection observer on the supervisor's actor system (`supervisor.inspect`)
  * and the supervisor's events, and pushes the view to the page over Server-Sent Events. No
  * internet needed: the page has inline CSS and JS only.
  *

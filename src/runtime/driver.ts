@@ -23,20 +23,6 @@ export interface DriverHost {
   actorStopped(error?: unknown): void;
 }
 
-/**
- * Options of a {@link ConnectionDriver}.
- */
-export interface DriverOptions {
-  /** The connection's id (`s1`, `guard1`, …): the actor's input, so inspection tells them apart. */
-  readonly sessionId: string;
-  readonly clock: Clock;
-  readonly drainTimeoutMs: number;
-  /** The supervisor actor, when there is one: the connection joins its actor system. */
-  readonly parent?: AnyActorRef;
-  /** An inspection observer, for a connection without a parent (a parent's system has its own). */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-}
-
 const drivers = new WeakMap<AnyActorRef, ConnectionDriver>();
 
 function driverOf(self: AnyActorRef): ConnectionDriver | undefined {
@@ -72,7 +58,7 @@ export const connectionLogic = connectionMachine.provide({
  *
  * @example
  * ```ts
- * const driver = new ConnectionDriver(host, { sessionId: 's1', clock: systemClock, drainTimeoutMs: 10_000 });
+ * const driver = new ConnectionDriver(host, 's1', systemClock, 10_000);
  * driver.start();
  * driver.inputEnded(); // → draining; closes once host.busy is false
  * ```
@@ -83,15 +69,24 @@ export class ConnectionDriver {
   private gateOpen = true;
   private drainTimer: unknown = undefined;
 
+  /**
+   * @param sessionId the connection's id (`s1`, `guard1`, …): the actor's input, so inspection tells them apart.
+   * @param parent the supervisor actor, when there is one: the connection joins its actor system.
+   * @param inspect an inspection observer, for a connection without a parent (a parent's system has its own).
+   */
   constructor(
     readonly host: DriverHost,
-    private readonly options: DriverOptions,
+    sessionId: string,
+    private readonly clock: Clock,
+    private readonly drainTimeoutMs: number,
+    parent?: AnyActorRef,
+    inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
   ) {
     this.actor = createActor(connectionLogic, {
       id: 'connection',
-      input: { sessionId: options.sessionId },
-      ...(options.parent === undefined ? {} : { parent: options.parent }),
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+      input: { sessionId },
+      ...(parent === undefined ? {} : { parent }),
+      ...(inspect === undefined ? {} : { inspect }),
     });
     drivers.set(this.actor, this);
     this.actor.subscribe({
@@ -186,15 +181,15 @@ export class ConnectionDriver {
 
   /** @internal */
   startDrainTimer(): void {
-    this.drainTimer = this.options.clock.setTimeout(() => {
+    this.drainTimer = this.clock.setTimeout(() => {
       this.drainTimer = undefined;
       this.send({ type: 'timer.drainDeadline' });
-    }, this.options.drainTimeoutMs);
+    }, this.drainTimeoutMs);
   }
 
   /** @internal */
   stopDrainTimer(): void {
-    if (this.drainTimer !== undefined) this.options.clock.clearTimeout(this.drainTimer);
+    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
   }
 

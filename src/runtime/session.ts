@@ -7,9 +7,9 @@ import type { JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
-import { dispatchFrame, malformedError, type DispatchTarget } from './dispatch.js';
-import { ConnectionDriver, type ConnectionActor, type DriverHost } from './driver.js';
-import { InFlight, type InFlightOwner } from './inflight.js';
+import { dispatchFrame, malformedError } from './dispatch.js';
+import { ConnectionDriver, type ConnectionActor } from './driver.js';
+import { InFlight } from './inflight.js';
 import type { SessionHandle } from './methods.js';
 import { OutgoingRequests } from './outgoing.js';
 import type { HandlerRecord } from './record.js';
@@ -49,11 +49,10 @@ const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
  * await session.closed;
  * ```
  */
-export class Session implements SessionHandle, TransportSink, DispatchTarget, InFlightOwner {
+export class Session implements SessionHandle, TransportSink {
   /** Resolves once the session is closed and every handler has settled or been abandoned. */
   readonly closed: Promise<SessionCloseInfo>;
-  /** @internal */
-  readonly inflight: InFlight;
+  private inflightTable: InFlight | undefined = undefined;
   private readonly driver: ConnectionDriver;
   private readonly rt: SessionRuntime;
   private pressureHigh = false;
@@ -69,8 +68,7 @@ export class Session implements SessionHandle, TransportSink, DispatchTarget, In
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.inflight = new InFlight(rt, this);
-    this.driver = new ConnectionDriver(hostOf(this), { sessionId: id, clock: rt.clock, drainTimeoutMs: rt.limits.drainTimeoutMs, parent });
+    this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent);
   }
 
   /** The connection actor (its snapshot is the session's state). */
@@ -92,14 +90,29 @@ export class Session implements SessionHandle, TransportSink, DispatchTarget, In
     return (this.localsMap ??= new Map());
   }
 
+  /** @internal The in-flight table, created with the first request (an idle session has none). */
+  get inflight(): InFlight {
+    return (this.inflightTable ??= new InFlight(this.rt, this));
+  }
+
   /** Requests whose handlers are running (not yet cancelled). */
   get inFlight(): number {
-    return this.inflight.running.size;
+    return this.inflightTable?.running.size ?? 0;
   }
 
   /** Handlers cancelled but not yet settled or abandoned. */
   get cancellingCount(): number {
-    return this.inflight.cancellingCount;
+    return this.inflightTable?.cancellingCount ?? 0;
+  }
+
+  /** @internal Whether any handler still runs (a draining session with none closes at once). */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
+
+  /** @internal The connection machine closes: cancel every live handler with `reason`. */
+  cancelHandlers(reason: CancelReason): void {
+    this.inflightTable?.cancelAll(reason);
   }
 
   /** @internal Whether the connection machine admits new requests. */
@@ -260,7 +273,7 @@ export class Session implements SessionHandle, TransportSink, DispatchTarget, In
         this.failureReported = true;
         this.rt.sessionFailed(this, error);
       }
-      this.inflight.cancelAll('session-failed');
+      this.inflightTable?.cancelAll('session-failed');
       try {
         this.transport.close('internal-error');
       } catch (closeError) {
@@ -281,9 +294,9 @@ export class Session implements SessionHandle, TransportSink, DispatchTarget, In
   }
 
   private maybeFinish(): void {
-    if (this.finished || this.driver.phase !== 'closed' || !this.inflight.empty) return;
+    if (this.finished || this.driver.phase !== 'closed' || this.inflightTable?.empty === false) return;
     this.finished = true;
-    this.inflight.stopTimers();
+    this.inflightTable?.stopTimers();
     this.outgoing?.rejectAll(this.id);
     const info: SessionCloseInfo = {
       sessionId: this.id,
@@ -294,20 +307,4 @@ export class Session implements SessionHandle, TransportSink, DispatchTarget, In
     this.rt.sessionFinished(this, info);
     this.resolveClosed(info);
   }
-}
-
-/**
- * The driver's host for a session: the side effects of the connection machine's actions. One
- * object per session, so the machine-facing calls are not members of the session's public type.
- */
-function hostOf(session: Session): DriverHost {
-  return {
-    get busy() {
-      return session.inflight.running.size > 0;
-    },
-    cancelHandlers: (reason) => session.inflight.cancelAll(reason),
-    closeTransport: (reason) => session.closeTransport(reason),
-    drainStarted: (reason) => session.drainStarted(reason),
-    actorStopped: (error) => session.actorStopped(error),
-  };
 }

@@ -1,4 +1,4 @@
-import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { HandlerContext } from '../../machines/handler.js';
 import type { Supervisor } from '../supervisor.js';
 
@@ -47,7 +47,7 @@ interface Entry {
 }
 
 /**
- * Start a {@link HandlerWatcher} on `supervisor` (an extra inspection observer on its actor system).
+ * Start a {@link HandlerWatcher} on `supervisor` (an extra inspection observer, `supervisor.inspect`).
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ export function watchHandlers(supervisor: Supervisor): HandlerWatcher {
     }
     return entry;
   };
-  const subscription: Subscription = supervisor.actor.system.inspect((event: InspectionEvent) => {
+  const detach = supervisor.inspect((event: InspectionEvent) => {
     const ref = event.actorRef as AnyActorRef;
     if (!isHandler(ref)) return;
     const entry = track(ref);
@@ -88,6 +88,6 @@ export function watchHandlers(supervisor: Supervisor): HandlerWatcher {
       return undefined;
     },
     all: () => [...entries.values()].map(view),
-    stop: () => subscription.unsubscribe(),
+    stop: detach,
   };
 }

@@ -122,6 +122,9 @@ export interface InvariantChecker {
 
 const keyOf = (sessionId: string, id: unknown): string => `${sessionId}|${JSON.stringify(id)}`;
 
+/** An actor's name in messages: a connection actor (id `connection`) by its session id. */
+const nameOf = (a: TrackedActor): string => (a.kind === 'connection' ? connectionSessionId(a.ref) : a.ref.id);
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -286,7 +289,7 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
       for (const a of actors) {
         if (a.ref.getSnapshot().status !== 'error') continue;
         if (a.kind === 'connection' && options.expectSessionFailures === true) continue;
-        out.push(`inv4: ${a.kind} actor ${a.ref.id} is in status error`);
+        out.push(`inv4: ${a.kind} actor ${nameOf(a)} is in status error`);
       }
       if (supervisor !== undefined && options.expectSessionFailures !== true && supervisor.stats().sessionFailures > 0) {
         out.push(`inv4: ${supervisor.stats().sessionFailures} unexpected session failure(s)`);
@@ -294,7 +297,7 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
       for (const line of logs) {
         if (line.level === 'error' && line.msg === 'supervisor actor failed') out.push('inv4: the supervisor actor failed');
       }
-      for (const a of actors) if (a.doneCount > 1) out.push(`inv2: ${a.kind} actor ${a.ref.id} completed ${a.doneCount} times`);
+      for (const a of actors) if (a.doneCount > 1) out.push(`inv2: ${a.kind} actor ${nameOf(a)} completed ${a.doneCount} times`);
       return out;
     },
     finalViolations() {
@@ -331,7 +334,7 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
       }
       for (const a of actors) {
         if (a.kind === 'supervisor') continue;
-        if (a.ref.getSnapshot().status === 'active') out.push(`inv5: ${a.kind} actor ${a.ref.id} is still active`);
+        if (a.ref.getSnapshot().status === 'active') out.push(`inv5: ${a.kind} actor ${nameOf(a)} is still active`);
       }
       if (options.clock !== undefined && options.clock.pending !== 0) out.push(`inv5: ${options.clock.pending} timer(s) pending`);
       // Invariant 6: a drain ends within drainTimeoutMs + cancelGraceMs.

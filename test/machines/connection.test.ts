@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition } from 'xstate';
-import { connectionMachine, type ConnectionEvent } from '../../machines/connection.js';
+import { connectionMachine, connectionPhase, type ConnectionEvent } from '../../machines/connection.js';
 import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 
 type Call = [string, unknown?];
@@ -10,6 +10,8 @@ function start() {
   const calls: Call[] = [];
   const logic = connectionMachine.provide({
     actions: {
+      admit: () => calls.push(['admit']),
+      stopAdmitting: () => calls.push(['stopAdmitting']),
       startDrainTimer: () => calls.push(['startDrainTimer']),
       stopDrainTimer: () => calls.push(['stopDrainTimer']),
       drainStarted: (_, params) => calls.push(['drainStarted', params.reason]),
@@ -31,14 +33,16 @@ function at(state: 'connected' | 'draining', via: ConnectionEvent = { type: 'tra
 }
 
 describe('connectionMachine', () => {
-  it('starts connected, may send, with empty reasons and the session id from input', () => {
+  it('starts open.connected, admits and may send, with empty reasons and the session id from input', () => {
     const { actor, calls } = start();
     const s = actor.getSnapshot();
-    expect(s.value).toBe('connected');
+    expect(s.value).toEqual({ open: 'connected' });
+    expect(connectionPhase(s)).toBe('connected');
     expect(s.status).toBe('active');
     expect(s.hasTag('may-send')).toBe(true);
+    expect(s.hasTag('admits')).toBe(true);
     expect(s.context).toEqual({ sessionId: 's1', drainReason: null, closeReason: null });
-    expect(calls).toEqual([]);
+    expect(calls).toEqual([['admit']]);
   });
 
   describe('from connected', () => {
@@ -46,22 +50,23 @@ describe('connectionMachine', () => {
       const { actor, calls } = at('connected');
       actor.send({ type: 'transport.inputEnded' });
       const s = actor.getSnapshot();
-      expect(s.value).toBe('draining');
+      expect(s.value).toEqual({ open: 'draining' });
       expect(s.hasTag('may-send')).toBe(true);
+      expect(s.hasTag('admits')).toBe(false);
       expect(s.context.drainReason).toBe('input-ended');
       expect(s.context.closeReason).toBeNull();
-      expect(calls).toEqual([['startDrainTimer'], ['drainStarted', 'input-ended']]);
+      expect(calls).toEqual([['stopAdmitting'], ['startDrainTimer'], ['drainStarted', 'input-ended']]);
     });
 
     it('drains on session.drain with drainReason shutdown', () => {
       const { actor, calls } = at('connected');
       actor.send({ type: 'session.drain' });
-      expect(actor.getSnapshot().value).toBe('draining');
+      expect(connectionPhase(actor.getSnapshot())).toBe('draining');
       expect(actor.getSnapshot().context.drainReason).toBe('shutdown');
-      expect(calls).toEqual([['startDrainTimer'], ['drainStarted', 'shutdown']]);
+      expect(calls).toEqual([['stopAdmitting'], ['startDrainTimer'], ['drainStarted', 'shutdown']]);
     });
 
-    it('closes on transport.closed: blocks sends, cancels with transport-closed, closes the transport', () => {
+    it('closes on transport.closed: cancels once with transport-closed, blocks sends, closes the transport', () => {
       const { actor, calls } = at('connected');
       actor.send({ type: 'transport.closed' });
       const s = actor.getSnapshot();
@@ -70,26 +75,22 @@ describe('connectionMachine', () => {
       expect(s.hasTag('may-send')).toBe(false);
       expect(s.context.closeReason).toBe('transport-closed');
       expect(calls).toEqual([
-        ['blockSends'],
+        ['stopAdmitting'],
         ['cancelHandlers', 'transport-closed'],
+        ['blockSends'],
         ['closeTransport', 'transport-closed'],
       ]);
     });
 
     it.each(CANCEL_REASONS.map((r) => [r]))(
-      'closes on session.close(%s), cancelling before sends are blocked so the dialect may answer',
+      'closes on session.close(%s), cancelling once, before sends are blocked so the dialect may answer',
       (reason: CancelReason) => {
         const { actor, calls } = at('connected');
         actor.send({ type: 'session.close', reason });
         const s = actor.getSnapshot();
         expect(s.value).toBe('closed');
         expect(s.context.closeReason).toBe(reason);
-        expect(calls).toEqual([
-          ['cancelHandlers', reason],
-          ['blockSends'],
-          ['cancelHandlers', reason],
-          ['closeTransport', reason],
-        ]);
+        expect(calls).toEqual([['stopAdmitting'], ['cancelHandlers', reason], ['blockSends'], ['closeTransport', reason]]);
       },
     );
 
@@ -98,7 +99,7 @@ describe('connectionMachine', () => {
       (event) => {
         const { actor, calls } = at('connected');
         actor.send(event);
-        expect(actor.getSnapshot().value).toBe('connected');
+        expect(actor.getSnapshot().value).toEqual({ open: 'connected' });
         expect(calls).toEqual([]);
       },
     );
@@ -113,7 +114,7 @@ describe('connectionMachine', () => {
       expect(s.status).toBe('done');
       expect(s.context.closeReason).toBeNull();
       expect(s.context.drainReason).toBe('input-ended');
-      expect(calls).toEqual([['stopDrainTimer'], ['blockSends'], ['cancelHandlers', 'shutdown'], ['closeTransport', null]]);
+      expect(calls).toEqual([['stopDrainTimer'], ['cancelHandlers', 'shutdown'], ['blockSends'], ['closeTransport', null]]);
     });
 
     it('closes on the drain deadline, cancelling with drain-timeout before sends are blocked', () => {
@@ -122,13 +123,7 @@ describe('connectionMachine', () => {
       const s = actor.getSnapshot();
       expect(s.value).toBe('closed');
       expect(s.context).toEqual({ sessionId: 's1', drainReason: 'shutdown', closeReason: 'drain-timeout' });
-      expect(calls).toEqual([
-        ['stopDrainTimer'],
-        ['cancelHandlers', 'drain-timeout'],
-        ['blockSends'],
-        ['cancelHandlers', 'drain-timeout'],
-        ['closeTransport', 'drain-timeout'],
-      ]);
+      expect(calls).toEqual([['stopDrainTimer'], ['cancelHandlers', 'drain-timeout'], ['blockSends'], ['closeTransport', 'drain-timeout']]);
     });
 
     it('closes on transport.closed with transport-closed', () => {
@@ -136,12 +131,7 @@ describe('connectionMachine', () => {
       actor.send({ type: 'transport.closed' });
       expect(actor.getSnapshot().value).toBe('closed');
       expect(actor.getSnapshot().context.closeReason).toBe('transport-closed');
-      expect(calls).toEqual([
-        ['stopDrainTimer'],
-        ['blockSends'],
-        ['cancelHandlers', 'transport-closed'],
-        ['closeTransport', 'transport-closed'],
-      ]);
+      expect(calls).toEqual([['stopDrainTimer'], ['cancelHandlers', 'transport-closed'], ['blockSends'], ['closeTransport', 'transport-closed']]);
     });
 
     it('closes on session.close with its reason', () => {
@@ -149,13 +139,7 @@ describe('connectionMachine', () => {
       actor.send({ type: 'session.close', reason: 'request-timeout' });
       expect(actor.getSnapshot().value).toBe('closed');
       expect(actor.getSnapshot().context.closeReason).toBe('request-timeout');
-      expect(calls).toEqual([
-        ['stopDrainTimer'],
-        ['cancelHandlers', 'request-timeout'],
-        ['blockSends'],
-        ['cancelHandlers', 'request-timeout'],
-        ['closeTransport', 'request-timeout'],
-      ]);
+      expect(calls).toEqual([['stopDrainTimer'], ['cancelHandlers', 'request-timeout'], ['blockSends'], ['closeTransport', 'request-timeout']]);
     });
 
     it.each([[{ type: 'transport.inputEnded' }], [{ type: 'session.drain' }]] as [ConnectionEvent][])(
@@ -163,7 +147,7 @@ describe('connectionMachine', () => {
       (event) => {
         const { actor, calls } = at('draining');
         actor.send(event);
-        expect(actor.getSnapshot().value).toBe('draining');
+        expect(actor.getSnapshot().value).toEqual({ open: 'draining' });
         expect(actor.getSnapshot().context.drainReason).toBe('input-ended');
         expect(calls).toEqual([]);
       },
@@ -198,12 +182,22 @@ describe('connectionMachine', () => {
     expect(actor.getSnapshot().status).toBe('done');
   });
 
-  it('declares exactly the states connected, draining and closed, with may-send on the first two', () => {
+  it('declares open (connected, draining) and closed: may-send on open, admits on connected only', () => {
     const states = connectionMachine.root.states;
-    expect(Object.keys(states)).toEqual(['connected', 'draining', 'closed']);
-    expect(states['connected']!.tags).toEqual(['may-send']);
-    expect(states['draining']!.tags).toEqual(['may-send']);
+    expect(Object.keys(states)).toEqual(['open', 'closed']);
+    expect(states['open']!.tags).toEqual(['may-send']);
+    expect(Object.keys(states['open']!.states)).toEqual(['connected', 'draining']);
+    expect(states['open']!.states['connected']!.tags).toEqual(['admits']);
+    expect(states['open']!.states['draining']!.tags).toEqual([]);
     expect(states['closed']!.tags).toEqual([]);
     expect(states['closed']!.type).toBe('final');
+  });
+
+  it('has one transition per close event, on open: transport.closed and session.close are not repeated per phase', () => {
+    const open = connectionMachine.root.states['open']!;
+    for (const type of ['transport.closed', 'session.close']) {
+      expect(open.transitions.get(type)).toHaveLength(1);
+      for (const phase of Object.values(open.states)) expect(phase.transitions.get(type)).toBeUndefined();
+    }
   });
 });

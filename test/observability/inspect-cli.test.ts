@@ -51,7 +51,8 @@ async function runCancelledRequest(inspector: CliInspector): Promise<void> {
 function expectRequestLife(messages: Message[]): void {
   const actors = new Map(messages.filter((m) => m.type === '@xstate.actor').map((m) => [m.name, m]));
   const supervisorActor = [...actors.values()].find((m) => m.parentId === undefined);
-  const connection = actors.get('s1');
+  // Connection actors all have the id `connection`; the session id is in their context.
+  const connection = actors.get('connection');
   const handler = actors.get('request:1');
   expect(supervisorActor).toBeDefined();
   expect(connection?.parentId).toBe(supervisorActor?.sessionId);
@@ -70,7 +71,7 @@ function expectRequestLife(messages: Message[]): void {
   ]);
   expect(of(handler?.sessionId).at(-1)?.snapshot).toMatchObject({ status: 'done', output: { kind: 'cancelled', reason: 'client' } });
   expect(of(connection?.sessionId).filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot?.value)).toEqual(
-    expect.arrayContaining(['connected', 'closed']),
+    expect.arrayContaining([{ open: 'connected' }, 'closed']),
   );
 }
 

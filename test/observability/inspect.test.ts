@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
+import { connectionSessionId } from '../../machines/connection.js';
 import { createMemoryTransportPair, createSupervisor, type MethodTable } from '../../src/index.js';
 
 // One line of the inspection timeline, reduced to what the lifecycle assertions read.
@@ -15,18 +16,35 @@ interface Entry {
   output: unknown;
 }
 
+type Ref = { id: string; _parent?: Ref; getSnapshot(): unknown };
+
+/** An actor's name in the timeline: a connection actor (id `connection`) by its session id. */
+const nameOf = (ref: Ref): string => (ref.id === 'connection' ? connectionSessionId(ref) : ref.id);
+
+/** A state value as one word: `{ open: 'draining' }` reads `draining`. */
+const leaf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? leaf(Object.values(value)[0]) : value);
+
+/**
+ * Record the inspection timeline. An actor's name is read when the test reads the entry: a
+ * connection's session id is in its context, and its snapshot can't be read while it initializes.
+ */
 function record(timeline: Entry[]) {
   return (e: InspectionEvent): void => {
-    const ref = e.actorRef as unknown as { id: string; _parent?: { id: string } };
-    const base = { kind: e.type, actor: ref.id, parent: ref._parent?.id, rootId: e.rootId };
+    const ref = e.actorRef as unknown as Ref;
+    const fields = { event: undefined as string | undefined, reason: undefined as unknown, value: undefined as unknown, status: undefined as string | undefined, output: undefined as unknown };
     if (e.type === '@xstate.event') {
-      timeline.push({ ...base, event: e.event.type, reason: (e.event as { reason?: unknown }).reason, value: undefined, status: undefined, output: undefined });
+      fields.event = e.event.type;
+      fields.reason = (e.event as { reason?: unknown }).reason;
     } else if (e.type === '@xstate.snapshot') {
       const s = e.snapshot as { value?: unknown; status?: string; output?: unknown };
-      timeline.push({ ...base, event: e.event.type, reason: undefined, value: s.value, status: s.status, output: s.output });
-    } else if (e.type === '@xstate.actor') {
-      timeline.push({ ...base, event: undefined, reason: undefined, value: undefined, status: undefined, output: undefined });
+      Object.assign(fields, { event: e.event.type, value: leaf(s.value), status: s.status, output: s.output });
+    } else if (e.type !== '@xstate.actor') {
+      return;
     }
+    const entry = { kind: e.type, rootId: e.rootId, ...fields } as Entry;
+    Object.defineProperty(entry, 'actor', { enumerable: true, get: () => nameOf(ref) });
+    Object.defineProperty(entry, 'parent', { enumerable: true, get: () => (ref._parent === undefined ? undefined : nameOf(ref._parent)) });
+    timeline.push(entry);
   };
 }
 

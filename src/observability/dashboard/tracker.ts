@@ -1,4 +1,4 @@
-import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { connectionPhase, connectionSessionId as sessionIdOf } from '../../../machines/connection.js';
 import type { Supervisor, SupervisorStats } from '../../supervisor.js';
 
@@ -84,7 +84,7 @@ export interface TrackerLimits {
 }
 
 /**
- * Follows a supervisor's actors through `supervisor.actor.system.inspect` and its events, keeping a
+ * Follows a supervisor's actors through `supervisor.inspect` and its events, keeping a
  * small view of sessions and their handler actors. `onChange` is called after every change.
  *
  * @example
@@ -96,7 +96,7 @@ export interface TrackerLimits {
 export class DashboardTracker {
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly closedOrder: string[] = [];
-  private readonly subscription: Subscription;
+  private readonly detach: () => void;
   private readonly offs: Array<() => void> = [];
 
   constructor(
@@ -107,7 +107,7 @@ export class DashboardTracker {
     for (const session of supervisor.sessions()) {
       this.entry(session.id, session.transportKind).state = session.state;
     }
-    this.subscription = supervisor.actor.system.inspect((event: InspectionEvent) => this.inspect(event));
+    this.detach = supervisor.inspect((event: InspectionEvent) => this.inspect(event));
     this.offs.push(
       supervisor.on('session.opened', ({ sessionId, transport }) => {
         this.entry(sessionId, transport).transport = transport;
@@ -203,7 +203,7 @@ export class DashboardTracker {
   }
 
   stop(): void {
-    this.subscription.unsubscribe();
+    this.detach();
     for (const off of this.offs.splice(0)) off();
   }
 }
