@@ -1,5 +1,6 @@
 export { createSupervisor } from './supervisor.js';
-export type { Supervisor, SupervisorOptions, SupervisorStats } from './supervisor.js';
+export type { Supervisor, SupervisorOptions, SupervisorShutdownOptions, SupervisorStats } from './supervisor.js';
+export type { PhaseTiming } from './runtime/phase-log.js';
 export type { Session, SessionCloseInfo } from './runtime/session.js';
 export { DEFAULT_LIMITS } from './runtime/context.js';
 export type { Limits } from './runtime/context.js';
