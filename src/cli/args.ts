@@ -27,6 +27,15 @@ export interface ServeOptions {
   sessionIdleTimeoutMs: number | undefined;
   /** Origins allowed on HTTP and WebSocket (`*`: any); default the loopback origins on a loopback host. */
   allowedOrigins: string[] | '*' | undefined;
+  /** After the first SIGTERM, keep serving (unready) for this long (ms). Default 0. */
+  shutdownDelayMs: number;
+  /** How long a cancelled handler may ignore its signal before it is abandoned (ms). */
+  cancelGraceMs: number | undefined;
+  /** Liveness and readiness probe paths on the serving port (and the metrics port). */
+  healthPath: string;
+  readyPath: string;
+  /** Worker processes (node:cluster); `undefined`: the available parallelism. */
+  workers: number | undefined;
 }
 
 /**
@@ -61,17 +70,25 @@ Options:
   --session-idle-timeout MS  close an idle legacy HTTP session after MS, 0 = never (default 1800000)
   --allowed-origins LIST   comma-separated Origins allowed on HTTP and WebSocket, or * for any
                            (default: loopback origins when bound to a loopback host)
+  --shutdown-delay MS      after SIGTERM keep serving, with /readyz answering 503, for MS before
+                           the drain starts (default 0; about 5000 behind Kubernetes or a balancer)
+  --cancel-grace MS        how long a cancelled handler may ignore its signal (default 2000)
+  --health-path P          liveness probe path, 200 while the process answers (default /healthz)
+  --ready-path P           readiness probe path, 503 from the first SIGTERM on (default /readyz)
+  --workers N              worker processes sharing the port (node:cluster); 1 = no cluster
+                           (default: the available parallelism)
   --help                   this text
 `;
 
 type Flag =
   | { name: string; key: 'host'; kind: 'string' }
-  | { name: string; key: 'httpPath'; kind: 'path' }
+  | { name: string; key: 'httpPath' | 'healthPath' | 'readyPath'; kind: 'path' }
   | { name: string; key: 'allowedOrigins'; kind: 'list' }
   | { name: string; key: 'maxSessions' | 'sessionIdleTimeoutMs'; kind: 'count' }
   | { name: string; key: 'port' | 'metricsPort' | 'dashboardPort'; kind: 'port' }
   | { name: string; key: 'drainTimeoutMs' | 'requestTimeoutMs' | 'maxMessageBytes'; kind: 'count' | 'positive' }
-  | { name: string; key: 'maxInFlight'; kind: 'positive' }
+  | { name: string; key: 'maxInFlight' | 'workers'; kind: 'positive' }
+  | { name: string; key: 'shutdownDelayMs' | 'cancelGraceMs'; kind: 'count' }
   | { name: string; key: 'logLevel'; kind: 'level' }
   | { name: string; key: 'stdio' | 'inspect'; kind: 'switch' };
 
@@ -91,6 +108,11 @@ const FLAGS: readonly Flag[] = [
   { name: '--max-sessions', key: 'maxSessions', kind: 'count' },
   { name: '--session-idle-timeout', key: 'sessionIdleTimeoutMs', kind: 'count' },
   { name: '--allowed-origins', key: 'allowedOrigins', kind: 'list' },
+  { name: '--shutdown-delay', key: 'shutdownDelayMs', kind: 'count' },
+  { name: '--cancel-grace', key: 'cancelGraceMs', kind: 'count' },
+  { name: '--health-path', key: 'healthPath', kind: 'path' },
+  { name: '--ready-path', key: 'readyPath', kind: 'path' },
+  { name: '--workers', key: 'workers', kind: 'positive' },
 ];
 
 const INTEGER = /^(0|[1-9][0-9]*)$/;
@@ -153,6 +175,11 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | { kind: 
     maxSessions: undefined,
     sessionIdleTimeoutMs: undefined,
     allowedOrigins: undefined,
+    shutdownDelayMs: 0,
+    cancelGraceMs: undefined,
+    healthPath: '/healthz',
+    readyPath: '/readyz',
+    workers: undefined,
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 1) {

@@ -11,7 +11,7 @@ import type { Supervisor } from '../supervisor.js';
 import { serveStdio } from '../transports/stdio.js';
 import { listenHttp } from '../transports/http.js';
 import type { ServeOptions } from './args.js';
-import { lifetimeCounters } from './counters.js';
+import { logPhases, probeOptions, shutdownSummary } from './phases.js';
 import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
 import { createJsonLogger, type CliLogger } from './logger.js';
 
@@ -31,6 +31,7 @@ function limitsOf(options: ServeOptions): Partial<Limits> {
   if (options.requestTimeoutMs !== undefined) limits.requestTimeoutMs = options.requestTimeoutMs;
   if (options.maxInFlight !== undefined) limits.maxInFlight = options.maxInFlight;
   if (options.maxMessageBytes !== undefined) limits.maxMessageBytes = options.maxMessageBytes;
+  if (options.cancelGraceMs !== undefined) limits.cancelGraceMs = options.cancelGraceMs;
   return limits;
 }
 
@@ -80,6 +81,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(inspect === undefined ? {} : { inspect }),
   });
   logEvents(supervisor, logger);
+  logPhases(supervisor, logger);
   debug?.watch(supervisor);
 
   let reported = false;
@@ -87,7 +89,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     if (reported) return;
     reported = true;
     logger.silence();
-    writeErr(`${JSON.stringify(lifetimeCounters(supervisor.stats()))}\n`);
+    writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
   };
   const exit = (code: number): void => {
     report();
@@ -113,7 +115,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   if (options.stdio) {
     const session = serveStdio(supervisor);
-    shutdownOnSignals(supervisor, { listeners, onStopped: report, exit });
+    shutdownOnSignals(supervisor, { listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
     void session.closed.then(async () => {
       // stdin ended (or stdout went away): the one session is over, so is the server.
       await supervisor.drain();
@@ -134,9 +136,10 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
     ...(options.sessionIdleTimeoutMs === undefined ? {} : { sessionIdleTimeoutMs: options.sessionIdleTimeoutMs }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    ...probeOptions(options),
   });
   listeners.unshift(listener);
-  shutdownOnSignals(supervisor, { listeners, onStopped: report, exit });
+  shutdownOnSignals(supervisor, { listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
   const urlHost = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
   writeErr(`listening ws://${urlHost}:${listener.port}\n`);
   writeErr(`listening ${listener.url}\n`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CANCEL_REASONS } from '../../machines/reasons.js';
+import { SUPERVISOR_PHASES } from '../../machines/supervisor.js';
 import { serveHttp } from './listen.js';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
 
@@ -146,7 +147,7 @@ export function renderPrometheus(stats: SupervisorStats, extra: PrometheusExtras
   const one = (value: number): Array<[Array<[string, string]>, number]> => [[[], value]];
 
   family('healthy', 'gauge', '1 while the supervisor is healthy (session failures within the window at most maxSessionFailures).', one(stats.healthy ? 1 : 0));
-  family('state', 'gauge', 'The supervisor state: 1 for the current one.', (['running', 'draining', 'stopped'] as const).map((s) => [[['state', s]], stats.state === s ? 1 : 0]));
+  family('state', 'gauge', 'The supervisor state: 1 for the current one.', SUPERVISOR_PHASES.map((s) => [[['state', s]], stats.state === s ? 1 : 0]));
   family('sessions', 'gauge', 'Open sessions by connection state.', [
     [[['state', 'connected']], stats.sessions.connected],
     [[['state', 'draining']], stats.sessions.draining],
