@@ -21,6 +21,8 @@ export { CANCEL_REASONS } from '../machines/reasons.js';
 export type { CancelReason, DrainReason } from '../machines/reasons.js';
 export type { RequestId, HandlerOutcome } from '../machines/handler.js';
 export { shutdownOnSignals, FORCED_EXIT_CODE, FLUSH_WAIT_MS } from './shutdown.js';
+export { runClusterPrimary, reportToPrimary, sumStats } from './cluster.js';
+export type { ClusterOptions, ClusterPrimary, WorkerEnd } from './cluster.js';
 export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
 export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, trackLatency } from './observability/metrics.js';
 export type { LatencyHistogram, LatencyTracker, MetricsServer, MetricsServerOptions, PrometheusExtras } from './observability/metrics.js';

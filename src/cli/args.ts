@@ -75,8 +75,9 @@ Options:
   --cancel-grace MS        how long a cancelled handler may ignore its signal (default 2000)
   --health-path P          liveness probe path, 200 while the process answers (default /healthz)
   --ready-path P           readiness probe path, 503 from the first SIGTERM on (default /readyz)
-  --workers N              worker processes sharing the port (node:cluster); 1 = no cluster
-                           (default: the available parallelism)
+  --workers N              worker processes sharing the port (node:cluster; default 1). Legacy
+                           HTTP sessions live in one worker: with N > 1 use modern clients
+                           or WebSocket, or run instances behind HAProxy instead
   --help                   this text
 `;
 

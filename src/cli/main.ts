@@ -1,5 +1,5 @@
 import { parseServeArgs, SERVE_USAGE } from './args.js';
-import { runServe } from './serve.js';
+import { runServeCluster } from './cluster-serve.js';
 
 /**
  * The top-level usage text.
@@ -47,7 +47,7 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
         process.stderr.write(`session-supervisor serve: ${parsed.message}\nRun 'session-supervisor serve --help' for the options.\n`);
         return 2;
       }
-      await runServe(parsed);
+      await runServeCluster(parsed);
       return undefined;
     }
     case 'diagrams': {

@@ -6,7 +6,9 @@ import { createCliInspector, type CliInspector } from '../observability/inspect.
 import { startMetricsServer } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
 import type { MethodTable } from '../runtime/methods.js';
+import { reportToPrimary } from '../cluster.js';
 import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
+import cluster from 'node:cluster';
 import type { Supervisor } from '../supervisor.js';
 import { serveStdio } from '../transports/stdio.js';
 import { listenHttp } from '../transports/http.js';
@@ -53,6 +55,13 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
   supervisor.on('session.failed', (e) => logger.error({ sessionId: e.sessionId, err: e.error }, 'session failed'));
 }
 
+/** In a cluster worker only SIGTERM (from the primary) starts the shutdown; a terminal's SIGINT goes to the primary. */
+function workerSignals(): { signals?: NodeJS.Signals[] } {
+  if (!cluster.isWorker) return {};
+  process.on('SIGINT', () => {});
+  return { signals: ['SIGTERM'] };
+}
+
 /**
  * Run `session-supervisor serve`: the demo MCP server over WebSocket and Streamable HTTP on one port
  * (or stdio), until SIGTERM or
@@ -90,6 +99,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     reported = true;
     logger.silence();
     writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
+    reportToPrimary(supervisor.stats(), supervisor.phases());
   };
   const exit = (code: number): void => {
     report();
@@ -139,7 +149,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...probeOptions(options),
   });
   listeners.unshift(listener);
-  shutdownOnSignals(supervisor, { listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
+  shutdownOnSignals(supervisor, { listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs, ...workerSignals() });
   const urlHost = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
   writeErr(`listening ws://${urlHost}:${listener.port}\n`);
   writeErr(`listening ${listener.url}\n`);
