@@ -24,7 +24,7 @@ export { shutdownOnSignals, FORCED_EXIT_CODE, FLUSH_WAIT_MS } from './shutdown.j
 export { runClusterPrimary, reportToPrimary, sumStats } from './cluster.js';
 export type { ClusterOptions, ClusterPrimary, WorkerEnd } from './cluster.js';
 export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
-export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, trackLatency } from './observability/metrics.js';
-export type { LatencyHistogram, LatencyTracker, MetricsServer, MetricsServerOptions, PrometheusExtras } from './observability/metrics.js';
+export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, supervisorMetrics, trackLatency } from './observability/metrics.js';
+export type { LatencyHistogram, LatencyTracker, MetricsOptions, MetricsServer, MetricsServerOptions, SupervisorMetrics } from './observability/metrics.js';
 export { startDashboard } from './observability/dashboard.js';
 export type { Dashboard, DashboardOptions, DashboardView, HandlerView, SessionView } from './observability/dashboard.js';

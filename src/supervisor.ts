@@ -251,8 +251,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     }
   };
   const closeListeners = (): void => {
-    const closing = listeners.map(async (listener) => listener.close());
-    void Promise.allSettled(closing).then((results) => {
+    // On a microtask: the machine has then entered `closing`, so a listener reads that phase.
+    const closing = Promise.resolve().then(() => Promise.allSettled(listeners.map(async (listener) => listener.close())));
+    void closing.then((results) => {
       for (const result of results) if (result.status === 'rejected') logger.warn({ err: result.reason }, 'a listener failed to close');
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'listeners.closed' });
     });

@@ -91,7 +91,7 @@ export interface McpDialectOptions {
  * import { createMcpDialect, mcpMethods } from 'session-supervisor/mcp';
  *
  * const dialect = createMcpDialect({ openMethods: ['health'] });
- * const supervisor = createSupervisor({ dialect, ...mcpMethods({ name: 'demo', version: '1.0.0', methods: { health: () => 'ok' } }) });
+ * const supervisor = createSupervisor({ dialect, ...mcpMethods({ name: 'demo', version: '1.0.0', methods: { health: () => ({ status: 'ok' }) } }) });
  * ```
  */
 export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
@@ -101,7 +101,7 @@ export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
 
 /**
  * MCP admission: `initialize` once per session (a second one is −32600); before it, only the
- * methods in `open`, every other request −32002 `Server not initialized`.
+ * methods in `open`, every other request −32005 `Server not initialized` (`ErrorCode.NotInitialized`).
  */
 function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['admit']> {
   return (request, session) => {

@@ -1,7 +1,7 @@
-import type { Actor, InspectionEvent, Observer } from 'xstate';
-import type { connectionMachine } from '../../machines/connection.js';
+import type { InspectionEvent, Observer } from 'xstate';
 import type { CancelReason } from '../../machines/reasons.js';
 import type { Clock } from '../runtime/clock.js';
+import type { ConnectionActor } from '../runtime/driver.js';
 import type { Logger } from '../runtime/logger.js';
 import type { StdioStreams } from './guard-stdio.js';
 
@@ -23,6 +23,12 @@ export interface SdkTransport {
   onmessage?: ((message: any, extra?: any) => void) | undefined;
   sessionId?: string | undefined;
   setProtocolVersion?: ((version: string) => void) | undefined;
+  /** SDK 2.x: the server's protocol versions, for the HTTP transports' header check. */
+  setSupportedProtocolVersions?: ((versions: string[]) => void) | undefined;
+  /** SDK 2.x HTTP transports: how to answer a missing OAuth scope. */
+  setScopeChallengeResolver?: ((resolver: any) => void) | undefined;
+  /** SDK 2.x: one underlying request per outbound request (Streamable HTTP). */
+  readonly hasPerRequestStream?: boolean;
 }
 
 /**
@@ -37,13 +43,20 @@ export interface GuardOptions {
   /** How long to let in-flight requests finish after the input ended. Default 10 000. */
   drainTimeoutMs?: number;
   /**
-   * Close the session after this long with no request in flight and no HTTP exchange open: a
-   * Streamable HTTP client that went away without a DELETE. Default 300 000 for the SDK's
-   * Streamable HTTP transport (pass its requests through `guarded.handleRequest`), off otherwise.
+   * Streamable HTTP only (the SDK's `StreamableHTTPServerTransport`, its requests passed through
+   * `guarded.handleRequest`): close the session after this long with no request in flight and no
+   * HTTP exchange open — a client that went away without a DELETE. Default 300 000; 0 turns it off.
    */
   idleTimeoutMs?: number;
-  /** The stdio streams to watch; default: the SDK stdio transport's own (`process.stdin/stdout`). */
+  /**
+   * Serve over these streams: the guard reads and writes them itself (one JSON-RPC message per
+   * line) and never starts the SDK transport it wraps. Needed for a `StdioServerTransport` built
+   * over other streams than `process.stdin` / `process.stdout`; one built without arguments is
+   * served on those by default.
+   */
   stdio?: StdioStreams;
+  /** Stdio: the longest line accepted, in bytes; a longer one is answered −32004 and skipped. Default 4 MiB. */
+  maxLineBytes?: number;
   logger?: Logger;
   clock?: Clock;
   /** An xstate inspection observer for the guard's connection actor. */
@@ -83,7 +96,8 @@ export interface GuardStats {
  * ```
  */
 export interface GuardedTransport extends SdkTransport {
-  readonly actor: Actor<typeof connectionMachine>;
+  /** The connection actor its driver runs (for inspection). */
+  readonly actor: ConnectionActor;
   readonly state: 'connected' | 'draining' | 'closed';
   /** Resolves with the final stats once the session closed. */
   readonly closed: Promise<GuardStats>;

@@ -1,16 +1,16 @@
-import { createActor, type Actor } from 'xstate';
-import { connectionMachine, connectionPhase } from '../../machines/connection.js';
 import type { RequestId } from '../../machines/handler.js';
 import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
-import { ErrorCode } from '../jsonrpc/errors.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { ErrorCode, type JsonRpcErrorObject } from '../jsonrpc/errors.js';
+import { systemClock } from '../runtime/clock.js';
+import { ConnectionDriver, type ConnectionActor } from '../runtime/driver.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { mcpDialect } from './dialect.js';
-import { sdkStdioStreams, watchStdio, isOutputGone, type StdioStreams } from './guard-stdio.js';
+import { SdkChannel, type GuardChannel, type GuardMessage } from './guard-channel.js';
+import { HttpChannel, isSdkHttpTransport } from './guard-http.js';
+import { isSdkStdioTransport, processStdioOf, StdioChannel } from './guard-stdio.js';
 import type { GuardedTransport, GuardOptions, GuardStats, HttpRequestLike, HttpResponseLike, SdkTransport } from './guard-types.js';
 
 export type { GuardedTransport, GuardOptions, GuardStats, HttpRequestLike, HttpResponseLike, SdkTransport } from './guard-types.js';
-type Message = { id?: RequestId | null; method?: string; params?: unknown; result?: unknown; error?: unknown };
 
 const CANCEL = mcpDialect.cancelNotification!;
 
@@ -20,22 +20,33 @@ const CANCEL = mcpDialect.cancelNotification!;
  */
 const MAX_CANCELLED_IDS = 4096;
 
-const isResponse = (m: Message): boolean => m.method === undefined && ('result' in m || 'error' in m);
-const isRequest = (m: Message): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
+const isResponse = (m: GuardMessage): boolean => m.method === undefined && ('result' in m || 'error' in m);
+const isRequest = (m: GuardMessage): boolean => typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number');
 
 /**
- * Harden an official-SDK server transport (stdio or Streamable HTTP) with this library's connection machine,
- * without touching the server:
- * - it tracks the in-flight request ids;
+ * Harden an official-SDK MCP server's transport — `@modelcontextprotocol/sdk` 1.x or
+ * `@modelcontextprotocol/server` 2.x — with this library's connection driver, without touching the
+ * server. The driver's connection machine decides admission, the send gate, the drain and the close;
+ * the guard keeps what is SDK-specific:
+ * - it tracks the in-flight request ids; a duplicate in-flight id is refused (−32003, `id: null`), a
+ *   request while draining gets −32000;
  * - the input ending (stdin EOF) starts a bounded drain: answers still go out, and after
  *   `drainTimeoutMs` the rest are cancelled (answered −32800) and the session closes;
- * - the output going away (EPIPE, stdout closed) delivers `notifications/cancelled` for every
- *   in-flight request to the SDK, so each handler's `extra.signal` aborts; EPIPE is caught;
+ * - every cancel is delivered to the SDK as `notifications/cancelled` with the reason, so each
+ *   handler's `extra.signal` aborts; the output going away (EPIPE) cancels with `transport-closed`;
  * - after the close every send is blocked and counted, never thrown; so is a response to a request
- *   the client cancelled (also for request id 0, which SDK 1.32 does not cancel);
- * - Streamable HTTP (requests handed to `guarded.handleRequest`): an answer whose HTTP exchange is
- *   gone is blocked and counted, and a session with nothing in flight and no exchange open for
- *   `idleTimeoutMs` closes (a client that left without a DELETE).
+ *   the client cancelled (also for request id 0, which SDK 1.32 does not cancel).
+ *
+ * Stdio (an SDK `StdioServerTransport`, or any transport with the `stdio` option): the guard speaks
+ * on the streams itself through this library's stdio transport and never starts the SDK's, so an
+ * unreadable line (invalid UTF-8, not JSON, not JSON-RPC) is answered with `id: null` (−32700 /
+ * −32600) and EOF keeps the output writable on both SDK lines. A `StdioServerTransport` built
+ * without arguments means `process.stdin` / `process.stdout` (checked once by starting and closing
+ * it); one built over other streams needs them as `stdio: { input, output }`.
+ *
+ * Streamable HTTP (SDK 1.x `StreamableHTTPServerTransport`, requests handed to
+ * `guarded.handleRequest`): an answer whose HTTP exchange is gone is blocked and counted, and a
+ * session with nothing in flight and no exchange open for `idleTimeoutMs` closes.
  *
  * @example
  * ```ts
@@ -53,17 +64,21 @@ export function guardTransport(inner: SdkTransport, options: GuardOptions = {}):
 
 let guardCount = 0;
 
+function channelFor(inner: SdkTransport, options: GuardOptions, logger: Logger): GuardChannel {
+  if (options.stdio !== undefined) return new StdioChannel(options.stdio, options.maxLineBytes);
+  if (isSdkStdioTransport(inner)) return new StdioChannel(() => processStdioOf(inner), options.maxLineBytes);
+  if (isSdkHttpTransport(inner)) return new HttpChannel(inner, options.clock ?? systemClock, logger, options.idleTimeoutMs ?? 300_000);
+  return new SdkChannel(inner);
+}
+
 class Guard implements GuardedTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: any, extra?: any) => void) | undefined;
-  readonly actor: Actor<typeof connectionMachine>;
   readonly closed: Promise<GuardStats>;
-  state: 'connected' | 'draining' | 'closed' = 'connected';
-  private readonly clock: Clock;
+  private readonly driver: ConnectionDriver;
+  private readonly channel: GuardChannel;
   private readonly logger: Logger;
-  private readonly drainTimeoutMs: number;
-  private readonly streams: StdioStreams | undefined;
   private readonly inFlight = new Map<RequestId, string>();
   private readonly cancelledIds = new Set<RequestId>();
   private readonly counts = {
@@ -72,160 +87,163 @@ class Guard implements GuardedTransport {
     blockedSends: 0,
     cancelled: Object.fromEntries(CANCEL_REASONS.map((r) => [r, 0])) as Record<CancelReason, number>,
   };
-  private maySend = true;
-  private outputOpen = true;
-  private drainTimer: unknown = undefined;
-  private readonly http: boolean;
-  private readonly idleTimeoutMs: number;
-  private idleTimer: unknown = undefined;
-  private openExchanges = 0;
-  private unwatch: (() => void) | undefined;
-  private innerClosing = false;
+  private channelClosing = false;
   private notifiedClose = false;
   private resolveClosed!: (stats: GuardStats) => void;
 
   constructor(private readonly inner: SdkTransport, options: GuardOptions) {
-    this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
-    this.streams = options.stdio ?? sdkStdioStreams(inner);
-    this.http = this.streams === undefined && typeof (inner as { handleRequest?: unknown }).handleRequest === 'function';
-    this.idleTimeoutMs = options.idleTimeoutMs ?? (this.http ? 300_000 : 0);
+    this.channel = channelFor(inner, options, this.logger);
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    const logic = connectionMachine.provide({
-      actions: {
-        startDrainTimer: () => {
-          this.drainTimer = this.clock.setTimeout(() => {
-            this.drainTimer = undefined;
-            this.actor.send({ type: 'timer.drainDeadline' });
-          }, this.drainTimeoutMs);
-        },
-        stopDrainTimer: () => this.stopDrainTimer(),
-        // Runs inside the transition, before `state` reads `draining`: check the map directly.
-        drainStarted: () => {
-          if (this.inFlight.size === 0) this.actor.send({ type: 'handlers.idle' });
-        },
-        blockSends: () => {
-          this.maySend = false;
-        },
-        cancelHandlers: (_, params) => this.cancelAll(params.reason),
-        closeTransport: () => this.closeInner(),
-      },
-    });
     guardCount += 1;
-    this.actor = createActor(logic, {
-      id: `guard${guardCount}`,
-      input: { sessionId: `guard${guardCount}` },
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-    });
-    this.actor.subscribe({
-      next: (snapshot) => {
-        this.state = connectionPhase(snapshot);
-        if (snapshot.status === 'done') this.finish();
+    const inFlight = this.inFlight;
+    this.driver = new ConnectionDriver(
+      {
+        get busy() {
+          return inFlight.size > 0;
+        },
+        cancelHandlers: (reason) => this.cancelAll(reason),
+        closeTransport: () => this.closeChannel(),
+        actorStopped: (error) => this.actorStopped(error),
       },
-      error: (error) => {
-        this.logger.error({ err: error }, 'guard actor failed; closing the session');
-        this.maySend = false;
-        this.cancelAll('session-failed');
-        this.closeInner();
-        this.finish();
-      },
-    });
+      `guard${guardCount}`,
+      options.clock ?? systemClock,
+      options.drainTimeoutMs ?? 10_000,
+      undefined,
+      options.inspect,
+    );
+    if (this.channel instanceof HttpChannel) {
+      this.channel.attach({
+        quiet: () => this.driver.phase === 'connected' && inFlight.size === 0,
+        idledOut: () => this.driver.drain(),
+        blocked: () => {
+          this.counts.blockedSends += 1;
+        },
+      });
+    }
+  }
+
+  get actor(): ConnectionActor {
+    return this.driver.actor;
+  }
+
+  get state(): GuardStats['state'] {
+    return this.driver.phase;
   }
 
   get sessionId(): string | undefined {
     return this.inner.sessionId;
   }
 
-  get setProtocolVersion(): ((version: string) => void) | undefined {
-    const set = this.inner.setProtocolVersion;
-    return set === undefined ? undefined : (version: string) => set.call(this.inner, version);
+  // The SDK's optional transport members, passed through to the transport wrapped (the SDK server
+  // calls them on connect and after `initialize`); absent ones stay undefined.
+  get setProtocolVersion(): SdkTransport['setProtocolVersion'] {
+    return this.innerMethod('setProtocolVersion');
+  }
+
+  get setSupportedProtocolVersions(): SdkTransport['setSupportedProtocolVersions'] {
+    return this.innerMethod('setSupportedProtocolVersions');
+  }
+
+  get setScopeChallengeResolver(): SdkTransport['setScopeChallengeResolver'] {
+    return this.innerMethod('setScopeChallengeResolver');
+  }
+
+  get hasPerRequestStream(): boolean {
+    return this.inner.hasPerRequestStream === true;
+  }
+
+  private innerMethod<K extends 'setProtocolVersion' | 'setSupportedProtocolVersions' | 'setScopeChallengeResolver'>(name: K): SdkTransport[K] {
+    const method = this.inner[name] as ((arg: never) => void) | undefined;
+    return (method === undefined ? undefined : (arg: never) => method.call(this.inner, arg)) as SdkTransport[K];
   }
 
   async start(): Promise<void> {
-    this.inner.onmessage = (message: Message, extra?: unknown) => this.onInbound(message, extra);
-    this.inner.onerror = (error: Error) => this.onerror?.(error);
-    this.inner.onclose = () => this.onInnerClosed();
-    this.actor.start();
-    if (this.streams !== undefined) {
-      this.unwatch = watchStdio(this.streams, {
-        inputEnded: () => this.actor.send({ type: 'transport.inputEnded' }),
-        outputGone: (detail) => this.outputGone(detail),
-      });
+    this.driver.start();
+    try {
+      await this.startChannel();
+    } catch (error) {
+      this.driver.close('session-failed');
+      throw error;
     }
-    await this.inner.start();
   }
 
-  async send(message: Message, options?: unknown): Promise<void> {
+  private startChannel(): Promise<void> {
+    return this.channel.start({
+      message: (message, extra) => this.onInbound(message, extra),
+      unreadable: (error) => this.reply(null, error),
+      inputEnded: () => this.driver.inputEnded(),
+      outputGone: (detail) => {
+        this.logger.debug({ detail }, 'guard: output gone');
+        this.driver.outputClosed();
+      },
+      error: (error) => this.onerror?.(error),
+    });
+  }
+
+  async send(message: GuardMessage, options?: unknown): Promise<void> {
+    let settled = false;
     if (isResponse(message) && message.id !== undefined && message.id !== null) {
       const id = message.id;
       if (this.cancelledIds.delete(id)) return this.block();
-      if (this.inFlight.delete(id)) this.counts.completed += 1;
+      settled = this.inFlight.delete(id);
+      if (settled) this.counts.completed += 1;
     }
-    if (!this.maySend || !this.outputOpen) return this.block();
+    if (!this.driver.maySend || !this.channel.outputOpen) return this.block();
     const sent = this.write(message, options);
     // Answer first, then release: the last answer of a draining session closes it.
-    this.checkIdle();
+    if (settled) this.settled();
     await sent;
   }
 
   async close(): Promise<void> {
-    if (this.state !== 'closed') this.actor.send({ type: 'session.close', reason: 'shutdown' });
+    this.driver.close('shutdown');
     await this.closed;
   }
 
   drain(): void {
-    this.actor.send({ type: 'session.drain' });
+    this.driver.drain();
   }
 
   async handleRequest(req: HttpRequestLike, res: HttpResponseLike, parsedBody?: unknown): Promise<void> {
-    const handle = (this.inner as { handleRequest?: (req: unknown, res: unknown, body?: unknown) => Promise<void> }).handleRequest;
-    if (handle === undefined) throw new TypeError('guardTransport: the wrapped transport has no handleRequest()');
-    this.openExchanges += 1;
-    this.stopIdleTimer();
-    let ended = false;
-    res.once('close', () => {
-      if (ended) return;
-      ended = true;
-      this.openExchanges -= 1;
-      this.armIdleTimer();
-    });
-    await handle.call(this.inner, req, res, parsedBody);
+    if (!(this.channel instanceof HttpChannel)) throw new TypeError('guardTransport: the wrapped transport has no handleRequest()');
+    await this.channel.handleRequest(req, res, parsedBody);
   }
 
   stats(): GuardStats {
     return {
-      state: this.state,
+      state: this.driver.phase,
       inFlight: this.inFlight.size,
       requests: this.counts.requests,
       completed: this.counts.completed,
       cancelled: { ...this.counts.cancelled },
       blockedSends: this.counts.blockedSends,
-      closeReason: this.actor.getSnapshot().context.closeReason,
+      closeReason: this.driver.closeReason,
     };
   }
 
   // ---- inbound ---------------------------------------------------------------------------------
 
-  private onInbound(message: Message, extra: unknown): void {
-    if (this.state === 'closed') return;
+  private onInbound(message: GuardMessage, extra: unknown): void {
+    if (this.driver.phase === 'closed') return;
     if (isRequest(message)) {
       const id = message.id as RequestId;
       if (this.inFlight.has(id)) {
+        // Never answer with the id of the request still running: that would cross-wire.
         this.reply(null, { code: ErrorCode.DuplicateRequestId, message: 'Duplicate request id', data: { id } });
         return;
       }
-      if (this.state !== 'connected') {
-        this.reply(id, { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: this.state } });
+      if (!this.driver.admits) {
+        this.reply(id, { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: this.driver.phase } });
         return;
       }
       this.counts.requests += 1;
       // A fresh request under an id cancelled earlier: its answer is this request's again.
       this.cancelledIds.delete(id);
       this.inFlight.set(id, message.method as string);
-      this.stopIdleTimer();
+      if (this.channel instanceof HttpChannel) this.channel.busy();
     } else if (message.method === CANCEL.method) {
       const id = CANCEL.requestId(message.params);
       const method = id === undefined ? undefined : this.inFlight.get(id);
@@ -233,92 +251,70 @@ class Guard implements GuardedTransport {
         this.inFlight.delete(id);
         this.rememberCancelled(id);
         this.counts.cancelled.client += 1;
-        this.onmessage?.(message, extra);
-        this.checkIdle();
+        this.deliver(message, extra);
+        this.settled();
       }
       return;
     }
-    this.onmessage?.(message, extra);
+    this.deliver(message, extra);
   }
 
-  // ---- lifecycle actions -------------------------------------------------------------------------
+  /**
+   * Hand a message to the SDK server. A throw from it (a bug in the SDK or in user code) is
+   * reported, never let out: it would unwind through the stream's 'data' listener and crash the
+   * process, or through the connection machine's action and fail the session.
+   */
+  private deliver(message: GuardMessage, extra?: unknown): void {
+    try {
+      this.onmessage?.(message, extra);
+    } catch (error) {
+      this.logger.error({ err: error, method: message.method }, 'guard: the SDK server threw on an inbound message');
+      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 
+  // ---- what the connection machine's actions do ---------------------------------------------------
+
+  /** Cancel every in-flight request: answered when the dialect says so, and told to the SDK. */
   private cancelAll(reason: CancelReason): void {
     const answer = mcpDialect.responseOnCancel(reason);
     for (const [id] of [...this.inFlight]) {
       this.inFlight.delete(id);
       this.rememberCancelled(id);
       this.counts.cancelled[reason] += 1;
-      if (answer !== undefined && this.maySend && this.outputOpen) this.reply(id, answer);
+      if (answer !== undefined) this.reply(id, answer);
       // Delivered to the SDK like a client's cancel, so the handler's `extra.signal` aborts.
-      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+      this.deliver({ jsonrpc: '2.0', method: CANCEL.method, params: { requestId: id, reason } });
     }
   }
 
-  private checkIdle(): void {
-    if (this.state === 'draining' && this.inFlight.size === 0) this.actor.send({ type: 'handlers.idle' });
-    else this.armIdleTimer();
-  }
-
-  /** Nothing in flight, no exchange open: the session idles out after `idleTimeoutMs` (a drain). */
-  private armIdleTimer(): void {
-    if (this.idleTimeoutMs <= 0 || this.idleTimer !== undefined || this.state !== 'connected') return;
-    if (this.inFlight.size > 0 || this.openExchanges > 0) return;
-    this.idleTimer = this.clock.setTimeout(() => {
-      this.idleTimer = undefined;
-      this.logger.debug({ idleTimeoutMs: this.idleTimeoutMs }, 'guard: session idle, closing it');
-      this.actor.send({ type: 'session.drain' });
-    }, this.idleTimeoutMs);
-  }
-
-  private stopIdleTimer(): void {
-    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private stopDrainTimer(): void {
-    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-  }
-
-  private outputGone(detail: string): void {
-    if (!this.outputOpen) return;
-    this.outputOpen = false;
-    this.logger.debug({ detail }, 'guard: output gone');
-    this.actor.send({ type: 'transport.closed' });
-  }
-
   /**
-   * Close the SDK transport on the next turn of the event loop, so the `notifications/cancelled`
+   * Close the channel on the next turn of the event loop, so the `notifications/cancelled`
    * delivered just before reach the SDK's handlers first: each `extra.signal` aborts with its reason.
    */
-  private closeInner(): void {
-    if (this.innerClosing) return;
-    this.innerClosing = true;
-    this.unwatch?.();
-    this.unwatch = undefined;
+  private closeChannel(): void {
+    if (this.channelClosing) return;
+    this.channelClosing = true;
     setImmediate(() => {
-      this.inner
+      this.channel
         .close()
         .catch((error: unknown) => this.logger.warn({ err: error }, 'guard: closing the SDK transport failed'))
         .finally(() => this.notifyClosed());
     });
   }
 
-  private onInnerClosed(): void {
-    if (this.innerClosing) {
-      this.notifyClosed();
-      return;
+  private actorStopped(error: unknown): void {
+    if (error !== undefined) {
+      // The driver already closed the gate and admission; cancel what runs, then close.
+      this.logger.error({ err: error }, 'guard actor failed; closing the session');
+      this.cancelAll('session-failed');
     }
-    // The SDK transport closed on its own (not through us): its output is gone for us too.
-    this.outputOpen = false;
-    this.actor.send({ type: 'transport.closed' });
+    this.closeChannel();
   }
 
-  private finish(): void {
-    this.stopDrainTimer();
-    this.stopIdleTimer();
-    this.closeInner();
+  private settled(): void {
+    this.driver.settled();
+    if (this.channel instanceof HttpChannel) this.channel.settled();
   }
 
   private notifyClosed(): void {
@@ -350,38 +346,23 @@ class Guard implements GuardedTransport {
     return Promise.resolve();
   }
 
-  private reply(id: RequestId | null, error: { code: number; message: string; data?: unknown }): void {
-    if (!this.maySend || !this.outputOpen) {
+  private reply(id: RequestId | null, error: JsonRpcErrorObject): void {
+    if (!this.driver.maySend || !this.channel.outputOpen) {
       this.counts.blockedSends += 1;
       return;
     }
-    void this.write({ jsonrpc: '2.0', id, error } as Message, undefined);
+    void this.write({ jsonrpc: '2.0', id, error }, undefined).catch((failure: unknown) => this.onerror?.(failure as Error));
   }
 
-  /** Write through the SDK transport; a failure that means the output is gone is caught here. */
-  private write(message: Message, options: unknown): Promise<void> {
+  /** Write through the channel; it reports an output that is gone, and a close ends the wait. */
+  private write(message: GuardMessage, options: unknown): Promise<void> {
     let sending: Promise<void>;
     try {
-      sending = this.inner.send(message, options);
+      sending = this.channel.send(message, options);
     } catch (error) {
-      return this.writeFailed(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    // The SDK's stdio send waits for 'drain', which never comes once the reader is gone.
-    return Promise.race([sending, this.closed.then(() => undefined)]).catch((error: unknown) => this.writeFailed(error));
-  }
-
-  private writeFailed(error: unknown): Promise<void> {
-    if (this.http) {
-      // Streamable HTTP: the exchange this message belonged to is gone (the SDK throws "No
-      // connection established"); the session itself lives on. Blocked and counted, never thrown.
-      this.logger.debug({ err: error }, 'guard: send on a closed HTTP exchange blocked');
-      this.counts.blockedSends += 1;
-      return Promise.resolve();
-    }
-    if (isOutputGone(error)) {
-      this.outputGone(String((error as { code?: unknown }).code));
-      return Promise.resolve();
-    }
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    // An SDK send may wait for 'drain', which never comes once the reader is gone.
+    return Promise.race([sending, this.closed.then(() => undefined)]);
   }
 }

@@ -249,9 +249,22 @@ export function createInvariantChecker(options: InvariantCheckerOptions = {}): I
       const tracked: TrackedPeer = { name, transport, timeline: [] };
       peers.push(tracked);
       const send = peer.send.bind(peer);
+      const endInput = peer.endInput.bind(peer);
+      const vanish = peer.vanish.bind(peer);
+      // After its half-close (or vanishing) the peer sends nothing: a frame it tries then never
+      // reaches the server, so it is not part of the conversation (a cancel sent then cancels nothing).
+      let inputOpen = true;
       peer.send = (message: unknown) => {
-        tracked.timeline.push({ dir: 'out', message: parse(message) });
+        if (inputOpen) tracked.timeline.push({ dir: 'out', message: parse(message) });
         send(message);
+      };
+      peer.endInput = () => {
+        inputOpen = false;
+        endInput();
+      };
+      peer.vanish = (detail?: string) => {
+        inputOpen = false;
+        vanish(detail);
       };
       peer.onMessage((message) => tracked.timeline.push({ dir: 'in', message }));
     },

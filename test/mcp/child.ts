@@ -9,6 +9,7 @@ export interface LineChild {
   /** JSON lines read from stderr (other lines are kept in `stderr`). */
   readonly events: any[];
   stderr: string;
+  /** Resolves once the process exited and its stdout and stderr were read to the end ('close'). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   send(message: unknown): void;
   /** Resolve once a stdout message or stderr event matches (rejects when the process exits first). */
@@ -45,7 +46,7 @@ export function spawnLineChild(args: string[], env: Record<string, string> = {})
     out,
     events,
     stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    exited: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))),
     send(message) {
       child.stdin.write(`${JSON.stringify(message)}\n`);
     },
@@ -56,7 +57,7 @@ export function spawnLineChild(args: string[], env: Record<string, string> = {})
           if (found !== undefined) {
             waiters.delete(check);
             resolve(found);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
+          } else if (!live.has(handle)) {
             waiters.delete(check);
             reject(new Error(`process exited before a match; stderr:\n${handle.stderr}`));
           }
@@ -85,7 +86,8 @@ export function spawnLineChild(args: string[], env: Record<string, string> = {})
     }
   });
   child.stdin.on('error', () => {});
-  child.once('exit', () => {
+  // 'close', not 'exit': output still in the pipes when the process exits is read first.
+  child.once('close', () => {
     live.delete(handle);
     setImmediate(wake);
   });

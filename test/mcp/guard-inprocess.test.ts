@@ -96,4 +96,23 @@ describe('guardTransport around a non-stdio SDK transport', () => {
     expect(received).toEqual([]);
     expect(guarded.stats().blockedSends).toBe(1);
   });
+
+  it('a throw from the SDK server on an inbound message is reported through onerror, not thrown into the transport', async () => {
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await clientSide.start();
+    const guarded = guardTransport(serverSide);
+    const errors: string[] = [];
+    guarded.onmessage = () => {
+      throw new Error('bug in a handler table');
+    };
+    guarded.onerror = (error) => errors.push(error.message);
+    await guarded.start();
+    await expect(clientSide.send({ jsonrpc: '2.0', id: 1, method: 'ping' })).resolves.toBeUndefined();
+    expect(errors).toEqual(['bug in a handler table']);
+    expect(guarded.stats()).toMatchObject({ state: 'connected', inFlight: 1 });
+    await guarded.close();
+    // The close delivers the cancel of request 1 to the same throwing server: reported, and the session still closes.
+    expect(errors).toEqual(['bug in a handler table', 'bug in a handler table']);
+    expect(guarded.stats()).toMatchObject({ state: 'closed', inFlight: 0, cancelled: { shutdown: 1 }, closeReason: 'shutdown' });
+  });
 });

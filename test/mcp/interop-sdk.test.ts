@@ -102,7 +102,7 @@ describe('interop with the official MCP SDK client', () => {
     await client.close();
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    expect(server.stderrLines.filter((l) => l.startsWith('listening '))).toHaveLength(1);
+    expect(server.stderrLines.filter((l) => l.startsWith('listening '))).toEqual([listening, `listening ${url.replace('ws://', 'http://')}/mcp`]);
     expect(server.lastJson()).toEqual(expectedCounters);
     expect(errors).toEqual([]);
   });

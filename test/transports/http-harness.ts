@@ -2,7 +2,7 @@
  * Small raw HTTP clients for the Streamable HTTP tests: exact headers (Host, Origin, no Accept), SSE
  * read event by event, and a way to drop the connection mid-stream.
  */
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 
 export interface RawResponse {
@@ -140,18 +140,10 @@ export async function openSse(url: string, options: RawOptions): Promise<SseRead
   };
 }
 
-/** Wait until `check()` holds, polling on the event loop (bounded). */
-export async function until(check: () => boolean, what: string, limitMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal. */
-export async function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
-  const ws = new WebSocket(url, { headers });
+/** Try a WebSocket upgrade: `'open'` or the HTTP status of the refusal (`-1`: closed before either). */
+export async function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<number | 'open'> {
+  const { protocols, ...rest } = options;
+  const ws = new WebSocket(url, protocols ?? [], rest);
   ws.on('error', () => {});
   const outcome = await new Promise<number | 'open'>((resolve) => {
     ws.once('open', () => resolve('open'));

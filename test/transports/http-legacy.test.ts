@@ -207,6 +207,23 @@ describe('legacy streams: a dropped stream does not cancel; the answer comes on 
     expect(gone.status).toBe(404);
   });
 
+  it('reads what a closed stream means from the disconnect policy rows (data): a cancel row cancels', async () => {
+    const { listener, server } = await start({
+      disconnectPolicy: [{ transport: 'streamable-http', since: '0000-00-00', action: 'cancel', why: 'test: every disconnect cancels' }],
+    });
+    const { sessionId } = await initialize(listener.url);
+    const cancelled = new Promise<{ reason: string }>((resolve) => server.on('request.cancelled', resolve));
+    const stream = await openSse(listener.url, {
+      headers: { ...POST_HEADERS, ...sessionHeaders(sessionId) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'slow', arguments: {} } }),
+    });
+    await stream.next(); // priming
+    await started.promise;
+    stream.drop();
+    expect((await cancelled).reason).toBe('transport-closed');
+    expect(listener.stats().writesAfterClose).toBe(0);
+  });
+
   it('refuses a Last-Event-ID of another session with 404', async () => {
     const { listener } = await start();
     const a = await initialize(listener.url);

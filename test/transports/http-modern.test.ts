@@ -259,6 +259,20 @@ describe('modern request metadata headers (SEP-2243)', () => {
     expect(missing.json()).toMatchObject({ error: { code: -32020 } });
   });
 
+  it('runs the checkHeaders hook after the standard checks (e.g. Mcp-Param-* headers)', async () => {
+    const { listener } = await start({
+      checkHeaders: (request, message) => {
+        const region = (message as { params?: { region?: string } }).params?.region;
+        return region !== undefined && request.headers['mcp-param-region'] !== region ? 'Mcp-Param-Region does not match' : undefined;
+      },
+    });
+    const body = { jsonrpc: '2.0', id: 6, method: 'echo', params: { region: 'us-west1' } };
+    const refused = await post(listener.url, body, { 'mcp-param-region': 'eu' });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ id: 6, error: { code: -32020, message: 'Header mismatch: Mcp-Param-Region does not match' } });
+    expect((await post(listener.url, body, { 'mcp-param-region': 'us-west1' })).status).toBe(200);
+  });
+
   it('leaves a plain JSON-RPC request without MCP headers alone', async () => {
     const { listener } = await start();
     const response = await post(listener.url, { jsonrpc: '2.0', id: 1, method: 'echo', params: [1] });

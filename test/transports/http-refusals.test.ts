@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
 import { createHttpHandler, listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
@@ -132,6 +134,19 @@ describe('Streamable HTTP: bad input gets the specified status, never a crash', 
     expect(status).toBe(408);
   });
 
+  it('answers headers that do not arrive in time with 408 and closes the connection', async () => {
+    const { listener, supervisor } = await start({ headersTimeoutMs: 100 });
+    const socket = connect(listener.port, '127.0.0.1');
+    socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(supervisor.stats().sessions.total).toBe(0);
+  });
+
   it('answers 404 for another path', async () => {
     const { listener } = await start();
     const response = await raw(listener.url, { method: 'POST', path: '/other', headers: POST_HEADERS, body: ECHO });
@@ -161,6 +176,29 @@ describe('Streamable HTTP: who may connect (DNS rebinding, authentication)', () 
       expect(response.status).toBe(200);
     }
     expect(listener.stats().refused[403]).toBe(4);
+  });
+
+  it('refuses before reading the body, and closes a connection whose body has not arrived', async () => {
+    const { listener } = await start();
+    const target = new URL(listener.url);
+    const res = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = request({
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { ...POST_HEADERS, origin: 'http://evil.example', 'content-length': 1000 },
+      });
+      req.on('response', (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, connection: response.headers.connection });
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(res).toEqual({ status: 403, connection: 'close' });
   });
 
   it('admits configured hosts and origins, and any with "*"', async () => {
@@ -221,24 +259,24 @@ describe('the same secure defaults for the WebSocket listener', () => {
 
   it('refuses an upgrade with a foreign Origin or Host with 403 on a loopback listener', async () => {
     const ws = await startWs();
-    expect(await upgrade(ws.url, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(ws.url, { host: 'evil.example' })).toBe(403);
-    expect(await upgrade(ws.url, { host: `evil.example:${ws.port}` })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { host: 'evil.example' } })).toBe(403);
+    expect(await upgrade(ws.url, { headers: { host: `evil.example:${ws.port}` } })).toBe(403);
     expect(supervisor!.stats().sessions.total).toBe(0);
     expect(await upgrade(ws.url)).toBe('open');
-    expect(await upgrade(ws.url, { origin: `http://localhost:${ws.port}`, host: `localhost:${ws.port}` })).toBe('open');
+    expect(await upgrade(ws.url, { headers: { origin: `http://localhost:${ws.port}`, host: `localhost:${ws.port}` } })).toBe('open');
   });
 
   it('opens up with allowedHosts / allowedOrigins', async () => {
     const ws = await startWs({ allowedHosts: ['evil.example'], allowedOrigins: '*' });
-    expect(await upgrade(ws.url, { origin: 'http://evil.example', host: 'evil.example' })).toBe('open');
+    expect(await upgrade(ws.url, { headers: { origin: 'http://evil.example', host: 'evil.example' } })).toBe('open');
   });
 
   it('refuses foreign upgrades on the HTTP listener’s WebSocket side too', async () => {
     const { listener } = await start({ webSocket: true });
     const url = `ws://127.0.0.1:${listener.port}`;
-    expect(await upgrade(url, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(url, { host: 'evil.example' })).toBe(403);
+    expect(await upgrade(url, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(url, { headers: { host: 'evil.example' } })).toBe(403);
     expect(await upgrade(url)).toBe('open');
   });
 });

@@ -21,8 +21,8 @@ describe('session-supervisor serve: Streamable HTTP on the WebSocket port', () =
     expect(call.text).toContain('over http');
     expect((await raw(url, { method: 'DELETE', headers })).status).toBe(200);
     expect((await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...headers, origin: 'http://evil.example' })).status).toBe(403);
-    expect(await upgrade(wsUrl, { origin: 'http://evil.example' })).toBe(403);
-    expect(await upgrade(wsUrl, { host: 'evil.example' })).toBe(403);
+    expect(await upgrade(wsUrl, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgrade(wsUrl, { headers: { host: 'evil.example' } })).toBe(403);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 2, completed: 2 });

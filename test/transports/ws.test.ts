@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket, type ClientOptions } from 'ws';
+import { WebSocket } from 'ws';
 import { createSupervisor, createTestClock, ErrorCode, SupervisorError, type MethodTable, type Supervisor } from '../../src/index.js';
 import { CLOSE_CODE_BY_INTENT, createWebSocketTransport, listenWebSocket } from '../../src/transports/ws.js';
 import { clientFrame, expectedInvariantBreaks, startServer, until, wrapClient, type TestServer } from '../fixtures/ws-harness.js';
 import { startOwnServer, type OwnServer } from '../fixtures/ws-own-server.js';
+import { upgrade } from './http-harness.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -54,23 +55,6 @@ afterEach(async () => {
   own = undefined;
   for (const supervisor of extraSupervisors.splice(0)) if (supervisor.state !== 'stopped') await supervisor.close();
 });
-
-/** Try an upgrade: `'open'` or the HTTP status of the refusal. */
-async function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<number | 'open'> {
-  const { protocols, ...rest } = options;
-  const ws = new WebSocket(url, protocols ?? [], rest);
-  ws.on('error', () => {});
-  const outcome = await new Promise<number | 'open'>((resolve) => {
-    ws.once('open', () => resolve('open'));
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      response.resume();
-    });
-    ws.once('close', () => resolve(-1));
-  });
-  ws.terminate();
-  return outcome;
-}
 
 describe('listenWebSocket: refusals before any actor exists', () => {
   it('answers a plain HTTP request with 426', async () => {

@@ -4,10 +4,22 @@ import type { TransportTimers } from '../ws/options.js';
 /**
  * The outcome of reading a request body: its text, or why it was refused (413 too large, 408 too
  * slow, 400 not UTF-8 or the request broke off).
+ *
+ * @example
+ * ```ts
+ * const outcome: BodyOutcome = { ok: false, status: 413, message: 'Payload Too Large' };
+ * ```
  */
 export type BodyOutcome = { ok: true; text: string } | { ok: false; status: 400 | 408 | 413; message: string };
 
-/** Limits of {@link readBody}. */
+/**
+ * Limits of {@link readBody}.
+ *
+ * @example
+ * ```ts
+ * const limits: BodyLimits = { maxBodyBytes: 4 << 20, bodyTimeoutMs: 30_000, timers };
+ * ```
+ */
 export interface BodyLimits {
   readonly maxBodyBytes: number;
   readonly bodyTimeoutMs: number;

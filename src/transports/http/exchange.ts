@@ -64,6 +64,12 @@ export class HttpExchangeTransport implements Transport {
     return this.closeReported;
   }
 
+  /** The `MCP-Protocol-Version` header of the POST, if any. */
+  get protocolVersion(): string | undefined {
+    const value = this.request.headers['mcp-protocol-version'];
+    return typeof value === 'string' ? value.trim() : undefined;
+  }
+
   /** Whether the response switched to SSE. */
   get streaming(): boolean {
     return this.stream.streaming;

@@ -4,6 +4,11 @@ import type { RequestId } from '../../../machines/handler.js';
  * What an outbound frame is, as far as routing it to an HTTP response goes: an answer (a response,
  * with its id; `null` for an error that names no request), a batch answer (a JSON array), or a
  * message (a notification or a request the server sends).
+ *
+ * @example
+ * ```ts
+ * const kind: OutboundKind = { kind: 'answer', id: 1, errorCode: -32601 };
+ * ```
  */
 export type OutboundKind =
   | { kind: 'answer'; id: RequestId | null; errorCode: number | undefined }
@@ -86,6 +91,12 @@ export function classifyOutbound(frame: string): OutboundKind {
 
 /**
  * What the handler learned from a POST body before handing it to the runtime.
+ *
+ * @example
+ * ```ts
+ * const summary: InboundSummary = summarizeInbound(JSON.parse(body));
+ * summary.expectsAnswer; // false for a notification → 202
+ * ```
  */
 export interface InboundSummary {
   /** `true` for a JSON array (a batch). */

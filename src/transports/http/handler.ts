@@ -31,13 +31,20 @@ export interface HttpHandler {
   close(): void;
 }
 
-/** The options a handler needs to know where it is bound (for the host/origin defaults). */
+/**
+ * The options a handler needs to know where it is bound (for the host/origin defaults).
+ *
+ * @example
+ * ```ts
+ * createHttpHandler(supervisor, { host: '0.0.0.0', allowedHosts: ['mcp.example.com'] });
+ * ```
+ */
 export interface HttpHandlerBinding {
   /** The address the server is bound to; loopback → loopback-only `Host` / `Origin` defaults. Default `'127.0.0.1'`. */
   host?: string;
 }
 
-const isTooManySessions = (error: unknown): boolean => error instanceof SupervisorError && error.code === 'ERR_NOT_ACCEPTING';
+const isNotAccepting = (error: unknown): boolean => error instanceof SupervisorError && error.code === 'ERR_NOT_ACCEPTING';
 
 /** Whether the path part of `url` is `path`. */
 function pathMatches(url: string | undefined, path: string): boolean {
@@ -147,15 +154,15 @@ class Handler {
     if (!modernRequest && isLegacyVersion(headerVersion)) {
       return this.refuse(response, 400, -32600, 'Bad Request: Mcp-Session-Id header is required');
     }
-    return this.modern(request, response, body.text, summary);
+    return this.modern(request, response, body.text, summary, value);
   }
 
   private admits(): boolean {
     return this.accepting && this.supervisor.accepting;
   }
 
-  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary): void {
-    const mismatch = checkRequestHeaders(request, summary);
+  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary, message: unknown): void {
+    const mismatch = checkRequestHeaders(request, summary) ?? this.config.checkHeaders?.(request, message);
     if (mismatch !== undefined) {
       const id = summary.requestIds[0] ?? null;
       return this.refuse(response, 400, -32020, `Header mismatch: ${mismatch}`, { id });
@@ -167,7 +174,7 @@ class Handler {
       this.supervisor.attach(transport);
     } catch (error) {
       this.stats.exchangeClosed(transport);
-      if (isTooManySessions(error)) return this.unavailable(response);
+      if (isNotAccepting(error)) return this.unavailable(response);
       return this.refuse(response, 500, -32603, 'Internal Server Error');
     }
   }

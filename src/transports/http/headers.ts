@@ -1,13 +1,34 @@
 import type { IncomingMessage } from 'node:http';
 import type { InboundSummary } from './frames.js';
 
-/** The `_meta` key that carries a modern request's protocol version. */
+/**
+ * The `_meta` key that carries a modern request's protocol version.
+ *
+ * @example
+ * ```ts
+ * params._meta?.[META_PROTOCOL_VERSION]; // '2026-07-28'
+ * ```
+ */
 export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 
-/** The first modern (stateless) protocol version. */
+/**
+ * The first modern (stateless) protocol version.
+ *
+ * @example
+ * ```ts
+ * version >= MODERN_PROTOCOL_VERSION; // a modern request
+ * ```
+ */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 
-/** One header's value, trimmed (RFC 9110 field parsing drops surrounding whitespace); repeated headers joined. */
+/**
+ * One header's value, trimmed (RFC 9110 field parsing drops surrounding whitespace); repeated headers joined.
+ *
+ * @example
+ * ```ts
+ * header(request, 'mcp-session-id'); // the session id, or undefined
+ * ```
+ */
 export function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   if (value === undefined) return undefined;
@@ -74,7 +95,14 @@ const NAME_FIELD: Readonly<Record<string, 'name' | 'uri'>> = {
   'resources/read': 'uri',
 };
 
-/** The protocol version a modern request's `_meta` carries, if any. */
+/**
+ * The protocol version a modern request's `_meta` carries, if any.
+ *
+ * @example
+ * ```ts
+ * metaProtocolVersion({ _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }); // '2026-07-28'
+ * ```
+ */
 export function metaProtocolVersion(params: Record<string, unknown> | undefined): unknown {
   const meta = params?._meta;
   return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)[META_PROTOCOL_VERSION] : undefined;

@@ -28,6 +28,12 @@ const LEGACY_VERSIONS: ReadonlySet<string> = new Set(MCP_PROTOCOL_VERSIONS.filte
  * `initialize` (at most `maxSessions`, else 503 + `Retry-After`), found by the header (unknown or
  * ended → 404), ended by `DELETE` (drain, then close) or by the idle reaper (nothing in flight and
  * no stream open for `sessionIdleTimeoutMs`).
+ *
+ * @example
+ * ```ts
+ * const sessions = new LegacySessions(supervisor, resolveHttpOptions({}), new HttpStatsCounter());
+ * sessions.create(request, response, body, summarizeInbound(JSON.parse(body)));
+ * ```
  */
 export class LegacySessions {
   private readonly entries = new Map<string, Entry>();

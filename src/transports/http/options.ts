@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { SupervisorError } from '../../jsonrpc/errors.js';
 import { MCP_DISCONNECT_POLICY, type DisconnectRule } from '../../mcp/disconnect-policy.js';
 import type { RequestGuardOptions } from '../request-guard.js';
@@ -61,6 +62,12 @@ export interface HttpHandlerOptions extends RequestGuardOptions {
    * 404; −32700, −32600, −32602, −32020, −32021, −32022 → 400; everything else 200).
    */
   errorStatus?(code: number): number;
+  /**
+   * More header checks for a modern POST after the standard ones (e.g. `Mcp-Param-*` against a
+   * tool's `x-mcp-header` schema): return what is wrong → HTTP 400 with −32020 and that text;
+   * `undefined` → admitted. `message` is the parsed body.
+   */
+  checkHeaders?(request: IncomingMessage, message: unknown): string | undefined;
   /** Timers for keep-alives, body timeouts and the idle reaper. Default: the global timers. */
   timers?: TransportTimers;
 }
@@ -85,6 +92,7 @@ export interface ResolvedHttpOptions {
   eventStore: EventStore | undefined;
   disconnectPolicy: readonly DisconnectRule[];
   errorStatus(code: number): number;
+  checkHeaders: ((request: IncomingMessage, message: unknown) => string | undefined) | undefined;
   timers: TransportTimers;
 }
 
@@ -149,6 +157,7 @@ export function resolveHttpOptions(options: HttpHandlerOptions = {}): ResolvedHt
     eventStore: options.eventStore === false ? undefined : (options.eventStore ?? createMemoryEventStore()),
     disconnectPolicy: options.disconnectPolicy ?? MCP_DISCONNECT_POLICY,
     errorStatus: options.errorStatus ?? modernErrorStatus,
+    checkHeaders: options.checkHeaders,
     timers: options.timers ?? defaultTimers,
   };
 }

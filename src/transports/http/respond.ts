@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Answer an HTTP request with a status and a JSON-RPC error body that names no request (`id: null`),
- * as the spec allows for HTTP-level refusals. `close` asks the client to close the connection (after
- * a body that was not read). Writes nothing when the response already started or ended.
+ * as the spec allows for HTTP-level refusals. The connection is closed after it (`Connection: close`)
+ * when `close` is set or the request's body has not fully arrived, so an unread body is never
+ * drained or parsed as the next request. Writes nothing when the response already started or ended.
  *
  * @example
  * ```ts
@@ -25,7 +26,7 @@ export function refuse(
     'Content-Length': Buffer.byteLength(body),
     ...options.headers,
   };
-  if (options.close === true) headers.Connection = 'close';
+  if (options.close === true || response.req?.complete === false) headers.Connection = 'close';
   response.writeHead(status, headers);
   response.end(body);
 }

@@ -3,6 +3,11 @@ import type { TransportTimers } from '../ws/options.js';
 
 /**
  * Options of one {@link ResponseStream}.
+ *
+ * @example
+ * ```ts
+ * const options: ResponseStreamOptions = { keepAliveMs: 15_000, maxBufferedBytes: 8 << 20, timers, onAbort: () => {} };
+ * ```
  */
 export interface ResponseStreamOptions {
   /** Headers every answer of this stream carries (e.g. `Mcp-Session-Id`). */
@@ -22,7 +27,14 @@ const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
-/** One SSE event carrying a JSON-RPC frame (frames never hold a raw newline; split if one does). */
+/**
+ * One SSE event carrying a JSON-RPC frame (frames never hold a raw newline; split if one does).
+ *
+ * @example
+ * ```ts
+ * sseEvent('{"jsonrpc":"2.0","method":"m"}', 'st1-2'); // 'event: message\nid: st1-2\ndata: {…}\n\n'
+ * ```
+ */
 export function sseEvent(frame: string, id: string | undefined): string {
   const data = frame.includes('\n') ? frame.split('\n').join('\ndata: ') : frame;
   return id === undefined ? `event: message\ndata: ${data}\n\n` : `event: message\nid: ${id}\ndata: ${data}\n\n`;

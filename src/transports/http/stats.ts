@@ -21,13 +21,29 @@ export interface HttpStats {
   undelivered: number;
 }
 
-/** One exchange as the counters see it. */
+/**
+ * One exchange as the counters see it.
+ *
+ * @example
+ * ```ts
+ * const counted: CountedExchange = { aborted: true, writesAfterClose: 0 };
+ * ```
+ */
 export interface CountedExchange {
   readonly aborted: boolean;
   readonly writesAfterClose: number;
 }
 
-/** The live counters behind {@link HttpStats}. */
+/**
+ * The live counters behind {@link HttpStats}.
+ *
+ * @example
+ * ```ts
+ * const counters = new HttpStatsCounter();
+ * counters.refused(403);
+ * counters.snapshot({ openCount: 0, writesAfterClose: 0 }).refused; // { 403: 1 }
+ * ```
+ */
 export class HttpStatsCounter {
   sessionsCreated = 0;
   sessionsExpired = 0;
