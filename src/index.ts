@@ -1,5 +1,6 @@
 export { createSupervisor } from './supervisor.js';
-export type { Supervisor, SupervisorOptions, SupervisorStats } from './supervisor.js';
+export type { Supervisor, SupervisorOptions, SupervisorShutdownOptions, SupervisorStats } from './supervisor.js';
+export type { PhaseTiming } from './runtime/phase-log.js';
 export type { Session, SessionCloseInfo } from './runtime/session.js';
 export { DEFAULT_LIMITS } from './runtime/context.js';
 export type { Limits } from './runtime/context.js';
@@ -20,6 +21,8 @@ export { CANCEL_REASONS } from '../machines/reasons.js';
 export type { CancelReason, DrainReason } from '../machines/reasons.js';
 export type { RequestId, HandlerOutcome } from '../machines/handler.js';
 export { shutdownOnSignals, FORCED_EXIT_CODE, FLUSH_WAIT_MS } from './shutdown.js';
+export { runClusterPrimary, reportToPrimary, sumStats } from './cluster.js';
+export type { ClusterOptions, ClusterPrimary, WorkerEnd } from './cluster.js';
 export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
 export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, supervisorMetrics, trackLatency } from './observability/metrics.js';
 export type { LatencyHistogram, LatencyTracker, MetricsOptions, MetricsServer, MetricsServerOptions, SupervisorMetrics } from './observability/metrics.js';

@@ -1,3 +1,4 @@
+import type { PhaseTiming } from './runtime/phase-log.js';
 import type { Supervisor, SupervisorStats } from './supervisor.js';
 
 /**
@@ -25,8 +26,13 @@ export interface ShutdownListener {
 export interface ShutdownOptions {
   /** The signals that start the shutdown. Default `['SIGTERM', 'SIGINT']`. */
   signals?: NodeJS.Signals[];
-  /** Listeners to stop accepting at once and to close after the drain. Default none. */
+  /** Listeners to stop accepting when the drain starts and to close after it. Default none. */
   listeners?: ShutdownListener[];
+  /**
+   * After the first signal, keep serving (while `supervisor.ready` is false, so `/readyz` answers
+   * 503) for this long before the listeners stop accepting: the load balancer's time to notice. Default 0.
+   */
+  shutdownDelayMs?: number;
   /**
    * Called with the exit code at the end: 0 after a graceful stop, {@link FORCED_EXIT_CODE} after a
    * forced one. Default: set `process.exitCode` and let the process end by itself; call
@@ -35,8 +41,8 @@ export interface ShutdownOptions {
    * event loop.
    */
   exit?: (code: number) => void;
-  /** Called once with the final stats, when stopped (also after a forced stop). */
-  onStopped?: (stats: SupervisorStats) => void;
+  /** Called once with the final stats and the phases gone through, when stopped (also after a forced stop). */
+  onStopped?: (stats: SupervisorStats, phases: PhaseTiming[]) => void;
 }
 
 /**
@@ -85,16 +91,18 @@ function defaultExit(code: number, hard: boolean): void {
 }
 
 /**
- * Shut a supervisor down in order when the process gets a signal.
+ * Shut a supervisor down in phases when the process gets a signal ({@link Supervisor.shutdown}).
  *
- * First signal: every listener stops accepting (upgrades get 503), then `supervisor.drain()`: every
- * session drains (new requests get −32000, requests in flight finish and are answered), after
- * `drainTimeoutMs` the rest are cancelled with `drain-timeout`, handlers that ignore their signal are
- * abandoned after `cancelGraceMs`. Then the listeners are closed, `onStopped(stats)` is called and
- * the exit code is 0.
+ * First signal: the supervisor is unready at once (`/readyz` → 503) but keeps serving for
+ * `shutdownDelayMs`; then every listener stops accepting (new requests get 503) and every session
+ * drains (new requests get −32000, requests in flight finish and are answered); after
+ * `drainTimeoutMs` the rest are cancelled with `shutdown`; handlers that ignore their signal are
+ * abandoned after `cancelGraceMs`; the listeners are closed, `onStopped(stats, phases)` is called
+ * and the exit code is 0.
  *
- * Second signal (during the drain or after it): the stop is forced at once: `supervisor.close()`
- * (handlers cancelled with `shutdown`), `onStopped(stats)`, exit code {@link FORCED_EXIT_CODE}.
+ * Second signal (during the shutdown or after it): the stop is forced at once: `supervisor.close()`
+ * (handlers cancelled with `shutdown`), the listeners closed, `onStopped(stats, phases)`, exit code
+ * {@link FORCED_EXIT_CODE}.
  *
  * Returns a function that removes the signal handlers (the signals' default behaviour comes back).
  *
@@ -104,7 +112,8 @@ function defaultExit(code: number, hard: boolean): void {
  *
  * const supervisor = createSupervisor({ methods: { ping: () => ({}) }, limits: { drainTimeoutMs: 10_000 } });
  * const dispose = shutdownOnSignals(supervisor, {
- *   onStopped: (stats) => process.stderr.write(`${JSON.stringify(stats)}\n`),
+ *   shutdownDelayMs: 5000,
+ *   onStopped: (stats, phases) => process.stderr.write(`${JSON.stringify({ stats, phases })}\n`),
  * });
  * // later, to take the handlers off again:
  * dispose();
@@ -113,8 +122,7 @@ function defaultExit(code: number, hard: boolean): void {
 export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptions = {}): () => void {
   const signals = [...(options.signals ?? DEFAULT_SIGNALS)];
   const listeners = [...(options.listeners ?? [])];
-  let phase: 'waiting' | 'draining' | 'stopped' | 'forced' = 'waiting';
-  let accepting = true;
+  let phase: 'waiting' | 'shutting-down' | 'stopped' | 'forced' = 'waiting';
   let reported = false;
 
   const exit = (code: number, hard: boolean): void => {
@@ -130,38 +138,12 @@ export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptio
     }
   };
 
-  const stopAccepting = (): void => {
-    if (!accepting) return;
-    accepting = false;
-    for (const listener of listeners) {
-      try {
-        listener.stopAccepting();
-      } catch {
-        // A listener that cannot stop accepting still gets drained and closed.
-      }
-    }
-  };
-
-  let listenersClosed: Promise<unknown> | undefined;
-  const closeListeners = (): Promise<unknown> => {
-    listenersClosed ??= Promise.allSettled(
-      listeners.map((listener) => {
-        try {
-          return listener.close();
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }),
-    );
-    return listenersClosed;
-  };
-
   const stopped = (): SupervisorStats => {
     const stats = supervisor.stats();
     if (reported) return stats;
     reported = true;
     try {
-      options.onStopped?.(stats);
+      options.onStopped?.(stats, supervisor.phases());
     } catch {
       // The exit still happens.
     }
@@ -169,14 +151,14 @@ export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptio
   };
 
   const graceful = async (): Promise<void> => {
-    stopAccepting();
     try {
-      await supervisor.drain();
+      await supervisor.shutdown({ delayMs: options.shutdownDelayMs ?? 0, listeners });
     } catch {
-      // drain() does not reject; whatever happened, go on to close and exit.
+      // shutdown() rejects only on a bad option; fall back to a plain drain.
+      await supervisor.drain().catch(() => undefined);
+      await Promise.allSettled(listeners.map(async (listener) => listener.close()));
     }
-    await closeListeners();
-    if (phase !== 'draining') return;
+    if (phase !== 'shutting-down') return;
     phase = 'stopped';
     const stats = stopped();
     exit(0, stats.abandoned > 0);
@@ -184,16 +166,22 @@ export function shutdownOnSignals(supervisor: Supervisor, options: ShutdownOptio
 
   const force = (): void => {
     phase = 'forced';
-    stopAccepting();
     if (supervisor.state !== 'stopped') void supervisor.close().catch(() => undefined);
-    void closeListeners();
+    // The supervisor told the listeners to stop accepting as it entered `cancelling`; close them now.
+    for (const listener of listeners) {
+      try {
+        void listener.close().catch(() => undefined);
+      } catch {
+        // Forced: nothing may stop the exit.
+      }
+    }
     stopped();
     exit(FORCED_EXIT_CODE, true);
   };
 
   const onSignal = (): void => {
     if (phase === 'waiting') {
-      phase = 'draining';
+      phase = 'shutting-down';
       void graceful().catch(() => undefined);
     } else if (phase !== 'forced') {
       force();

@@ -1,6 +1,6 @@
 import { createActor, toObserver, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { CANCEL_REASONS, type CancelReason } from '../machines/reasons.js';
-import { supervisorMachine } from '../machines/supervisor.js';
+import { supervisorMachine, type SupervisorPhase, type SupervisorTimer } from '../machines/supervisor.js';
 import { SupervisorError } from './jsonrpc/errors.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { DEFAULT_LIMITS, type Counters, type Limits, type SessionRuntime } from './runtime/context.js';
@@ -11,6 +11,8 @@ import { silentLogger, type Logger } from './runtime/logger.js';
 import type { MethodDefinition, MethodTable, NotificationHandler } from './runtime/methods.js';
 import { Session, type SessionCloseInfo } from './runtime/session.js';
 import type { Transport } from './transports/types.js';
+import type { ShutdownListener } from './shutdown.js';
+import { PhaseLog, type PhaseTiming } from './runtime/phase-log.js';
 
 /**
  * Options of {@link createSupervisor}.
@@ -44,7 +46,7 @@ export interface SupervisorOptions {
  * ```
  */
 export interface SupervisorStats {
-  state: 'running' | 'draining' | 'stopped';
+  state: SupervisorPhase;
   healthy: boolean;
   /** Open sessions by state, and sessions ever attached. */
   sessions: { connected: number; draining: number; closing: number; total: number };
@@ -81,7 +83,9 @@ export interface Supervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   /** `true` while new sessions are accepted. */
   readonly accepting: boolean;
-  readonly state: 'running' | 'draining' | 'stopped';
+  /** `true` while running and not shutting down: what a readiness probe (`/readyz`) reports. */
+  readonly ready: boolean;
+  readonly state: SupervisorPhase;
   readonly limits: Readonly<Limits>;
   /**
    * Run a session over this transport. Throws `ERR_NOT_ACCEPTING` once draining or stopped, and
@@ -94,6 +98,22 @@ export interface Supervisor {
   drain(): Promise<void>;
   /** Close every session now (handlers cancelled with `shutdown`); resolves once all settled. */
   close(): Promise<void>;
+  /**
+   * A coordinated shutdown in phases: unready at once (still serving) for `delayMs`, then the
+   * listeners stop accepting and every session drains for at most `drainMs` (default
+   * `limits.drainTimeoutMs`), then the rest are cancelled with `shutdown`, handlers that ignore it
+   * are abandoned after `limits.cancelGraceMs`, and the listeners are closed. Resolves once stopped.
+   * A later `close()` forces the cancel phase at once.
+   *
+   * @example
+   * ```ts
+   * await supervisor.shutdown({ delayMs: 5000, listeners: [listener] });
+   * supervisor.phases(); // [{ phase: 'running', ms: … }, { phase: 'unready', ms: 5000 }, …]
+   * ```
+   */
+  shutdown(options?: SupervisorShutdownOptions): Promise<void>;
+  /** Each phase entered so far, in order, with the time spent in it (the current one: so far). */
+  phases(): PhaseTiming[];
   /** Resolves once stopped with no session left. */
   readonly stopped: Promise<void>;
   stats(): SupervisorStats;
@@ -110,6 +130,23 @@ export interface Supervisor {
    * ```
    */
   inspect(observer: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): () => void;
+}
+
+/**
+ * Options of {@link Supervisor.shutdown}.
+ *
+ * @example
+ * ```ts
+ * const options: SupervisorShutdownOptions = { delayMs: 5000, listeners: [listener] };
+ * ```
+ */
+export interface SupervisorShutdownOptions {
+  /** Keep serving while unready for this long (ms). Default 0. */
+  delayMs?: number;
+  /** How long the drain may take before the rest is cancelled (ms). Default `limits.drainTimeoutMs`. */
+  drainMs?: number;
+  /** Stop accepting when the drain starts; close once every session has closed. */
+  listeners?: readonly ShutdownListener[];
 }
 
 /** Every transport ever attached, by any supervisor: a transport carries exactly one session. */
@@ -178,17 +215,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
   });
-  let stoppedResolved = false;
   let stopCheckQueued = false;
   const stopIfIdle = (): void => {
     stopCheckQueued = false;
     if (sessions.size > 0) return;
-    if (actor.getSnapshot().value === 'draining') actor.send({ type: 'sessions.allClosed' });
-    if (actor.getSnapshot().value === 'stopped' && !stoppedResolved) {
-      stoppedResolved = true;
-      emitter.emit('supervisor.stopped', {});
-      resolveStopped();
-    }
+    const phase = actor.getSnapshot().value;
+    if (phase === 'draining' || phase === 'cancelling' || phase === 'abandoning') actor.send({ type: 'sessions.allClosed' });
   };
   // A session often finishes inside its connection actor's final step; xstate relays that actor's
   // done event to the supervisor right after. Checking on a microtask keeps the supervisor alive to
@@ -199,23 +231,75 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     queueMicrotask(stopIfIdle);
   };
 
+  // The phased shutdown's I/O: listeners and timers. The machine decides when; these only carry out.
+  let listeners: readonly ShutdownListener[] = [];
+  let listenersAccepting = true;
+  const timers = new Set<unknown>();
+  const clearTimers = (): void => {
+    for (const handle of timers) clock.clearTimeout(handle);
+    timers.clear();
+  };
+  const stopListeners = (): void => {
+    if (!listenersAccepting) return;
+    listenersAccepting = false;
+    for (const listener of listeners) {
+      try {
+        listener.stopAccepting();
+      } catch (error) {
+        logger.warn({ err: error }, 'a listener failed to stop accepting; it is still closed after the drain');
+      }
+    }
+  };
+  const closeListeners = (): void => {
+    // On a microtask: the machine has then entered `closing`, so a listener reads that phase.
+    const closing = Promise.resolve().then(() => Promise.allSettled(listeners.map(async (listener) => listener.close())));
+    void closing.then((results) => {
+      for (const result of results) if (result.status === 'rejected') logger.warn({ err: result.reason }, 'a listener failed to close');
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'listeners.closed' });
+    });
+  };
+
   const actor = createActor(
     supervisorMachine.provide({
       actions: {
         drainSessions: () => {
           for (const session of [...sessions.values()]) session.drain();
+          checkStopped();
         },
         closeSessions: () => {
           for (const session of [...sessions.values()]) session.close('shutdown');
+          checkStopped();
         },
+        stopAccepting: stopListeners,
+        closeListeners,
+        scheduleTimer: (_, params: { timer: SupervisorTimer; ms: number | null }) => {
+          if (params.ms === null) return;
+          const handle = clock.setTimeout(() => {
+            timers.delete(handle);
+            if (actor.getSnapshot().status === 'active') actor.send({ type: `timer.${params.timer}` });
+          }, params.ms);
+          timers.add(handle);
+        },
+        clearTimers,
         sessionFailed: ({ event }) => logger.debug({ event: event.type }, 'session actor failed'),
       },
     }),
     options.inspect === undefined ? {} : { inspect: options.inspect },
   );
+  const phaseLog = new PhaseLog(clock, 'running');
   const inspection = new InspectionSink(actor);
   if (options.inspect !== undefined) inspection.add(toObserver(options.inspect));
   actor.subscribe({
+    next: (snapshot) => {
+      const left = phaseLog.enter(snapshot.value);
+      if (left === undefined) return;
+      emitter.emit('supervisor.phase', { from: left.phase, to: snapshot.value, ms: left.ms });
+      if (snapshot.value === 'stopped') {
+        clearTimers();
+        emitter.emit('supervisor.stopped', {});
+        resolveStopped();
+      }
+    },
     error: (error) => logger.error({ err: error }, 'supervisor actor failed'),
   });
   actor.start();
@@ -265,6 +349,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     get accepting() {
       return actor.getSnapshot().hasTag('accepting');
     },
+    get ready() {
+      return actor.getSnapshot().hasTag('ready');
+    },
     get state() {
       return actor.getSnapshot().value;
     },
@@ -286,7 +373,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
     sessions: () => [...sessions.values()],
     drain() {
-      if (actor.getSnapshot().value === 'running') actor.send({ type: 'supervisor.drain' });
+      const phase = actor.getSnapshot().value;
+      if (phase === 'running' || phase === 'unready') actor.send({ type: 'supervisor.drain' });
       checkStopped();
       return stopped;
     },
@@ -295,6 +383,20 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       checkStopped();
       return stopped;
     },
+    shutdown(shutdownOptions = {}) {
+      if (actor.getSnapshot().value !== 'running') return stopped;
+      const delayMs = shutdownOptions.delayMs ?? 0;
+      const drainMs = shutdownOptions.drainMs ?? limits.drainTimeoutMs;
+      for (const [name, value] of [['delayMs', delayMs], ['drainMs', drainMs]] as const) {
+        if (typeof value !== 'number' || !(value >= 0)) {
+          throw new SupervisorError('ERR_INVALID_OPTION', `shutdown ${name} must be a number >= 0 (got ${String(value)})`);
+        }
+      }
+      listeners = [...(shutdownOptions.listeners ?? [])];
+      actor.send({ type: 'supervisor.shutdown', delayMs, drainMs, graceMs: limits.cancelGraceMs });
+      return stopped;
+    },
+    phases: () => phaseLog.timings(),
     stats() {
       let connected = 0;
       let draining = 0;

@@ -8,8 +8,10 @@ import {
   FORCED_EXIT_CODE,
   shutdownOnSignals,
   type ShutdownListener,
+  type Supervisor,
   type SupervisorStats,
 } from '../src/index.js';
+import type { SupervisorPhase } from '../machines/index.js';
 
 const SIGNAL = 'SIGUSR2';
 const disposers: Array<() => void> = [];
@@ -23,6 +25,18 @@ function signal(): Promise<void> {
   const delivered = new Promise<void>((resolve) => process.once(SIGNAL, () => resolve()));
   process.kill(process.pid, SIGNAL);
   return delivered;
+}
+
+/** Resolves once the supervisor is in `target` (at once when it already is). */
+function phase(supervisor: Supervisor, target: SupervisorPhase): Promise<void> {
+  if (supervisor.state === target) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = supervisor.on('supervisor.phase', ({ to }) => {
+      if (to !== target) return;
+      off();
+      resolve();
+    });
+  });
 }
 
 function deferred(): { promise: Promise<unknown>; resolve(value: unknown): void } {
@@ -76,14 +90,20 @@ describe('shutdownOnSignals', () => {
     peer.send({ jsonrpc: '2.0', id: 1, method: 'wait' });
 
     await signal();
-    expect(order).toEqual(['stopAccepting:running']);
-    expect(supervisor.state).toBe('draining');
+    // Unready at once, still accepting until the shutdown delay (0) has passed.
+    expect(order).toEqual([]);
+    expect(supervisor.state).toBe('unready');
+    expect(supervisor.ready).toBe(false);
+    expect(supervisor.accepting).toBe(true);
+    await phase(supervisor, 'draining');
+    // The listeners are told on the transition out of `unready` (an entry action of `draining`).
+    expect(order).toEqual(['stopAccepting:unready']);
     expect(supervisor.accepting).toBe(false);
     peer.send({ jsonrpc: '2.0', id: 2, method: 'echo', params: [] });
 
     gate.resolve('done');
     expect(await exited.promise).toBe(0);
-    expect(order).toEqual(['stopAccepting:running', 'close:stopped', 'stopped', 'exit:0']);
+    expect(order).toEqual(['stopAccepting:unready', 'close:closing', 'stopped', 'exit:0']);
     expect(peer.received).toEqual([
       { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining' } } },
       { jsonrpc: '2.0', id: 1, result: 'done' },
@@ -101,13 +121,13 @@ describe('shutdownOnSignals', () => {
     peer.send({ jsonrpc: '2.0', id: 1, method: 'stubborn' });
 
     await signal();
-    expect(supervisor.state).toBe('draining');
+    await phase(supervisor, 'draining');
     await signal();
     expect(await exited.promise).toBe(FORCED_EXIT_CODE);
     // Forced at once: the stubborn handler still runs out its cancel grace, so the supervisor is
     // not yet `stopped` (no session left) when the listeners close and the exit is forced.
-    expect(supervisor.state).toBe('draining');
-    expect(order).toEqual(['stopAccepting:running', 'close:draining', 'stopped', `exit:${FORCED_EXIT_CODE}`]);
+    expect(supervisor.state).toBe('cancelling');
+    expect(order).toEqual(['stopAccepting:unready', 'close:cancelling', 'stopped', `exit:${FORCED_EXIT_CODE}`]);
     expect(peer.received).toEqual([
       { jsonrpc: '2.0', id: 1, error: { code: ErrorCode.RequestCancelled, message: 'Request cancelled', data: { reason: 'shutdown' } } },
     ]);

@@ -25,7 +25,9 @@ describe('shutdownOnSignals in a real process', () => {
     child.send({ jsonrpc: '2.0', id: 1, method: 'sleep', params: { ms: 400 } });
     await child.report('started', (r) => r['id'] === 1);
     child.proc.kill('SIGTERM');
-    expect(await child.report('signal')).toMatchObject({ signal: 'SIGTERM', state: 'draining' });
+    // Unready at once (still serving for the shutdown delay, 0 here), then draining.
+    expect(await child.report('signal')).toMatchObject({ signal: 'SIGTERM', state: 'unready' });
+    await child.report('phase', (r) => r['to'] === 'draining');
     child.send({ jsonrpc: '2.0', id: 2, method: 'echo', params: { text: 'too late' } });
 
     expect(await child.exited).toEqual({ code: 0, signal: null });
@@ -52,7 +54,7 @@ describe('shutdownOnSignals in a real process', () => {
     expectStoppedClean(await child.report('stopped'));
   });
 
-  it('past drainTimeoutMs cancels with drain-timeout, abandons a handler that ignores its signal, and exits 0', async () => {
+  it('past drainTimeoutMs cancels with shutdown, abandons a handler that ignores its signal, and exits 0', async () => {
     const child = spawnStdioServer({ limits: { drainTimeoutMs: 200, cancelGraceMs: 200 } });
     child.send({ jsonrpc: '2.0', id: 1, method: 'sleep', params: { ms: 60_000 } });
     child.send({ jsonrpc: '2.0', id: 2, method: 'stubborn', params: { ms: 60_000 } });
@@ -63,15 +65,24 @@ describe('shutdownOnSignals in a real process', () => {
     expect(await child.exited).toEqual({ code: 0, signal: null });
     const cancelled = (reason: string) => ({ code: ErrorCode.RequestCancelled, message: 'Request cancelled', data: { reason } });
     expect(child.messages).toEqual([
-      { jsonrpc: '2.0', id: 1, error: cancelled('drain-timeout') },
-      { jsonrpc: '2.0', id: 2, error: cancelled('drain-timeout') },
+      { jsonrpc: '2.0', id: 1, error: cancelled('shutdown') },
+      { jsonrpc: '2.0', id: 2, error: cancelled('shutdown') },
     ]);
     expectCleanWire(child);
     expect(await child.report('abandoned')).toMatchObject({ id: 2 });
     const stopped = await child.report('stopped');
     expectStoppedClean(stopped);
-    expect(statsOf(stopped).cancelled['drain-timeout']).toBe(2);
+    expect(statsOf(stopped).cancelled['shutdown']).toBe(2);
+    expect(statsOf(stopped).cancelled['drain-timeout']).toBe(0);
     expect(statsOf(stopped).abandoned).toBe(1);
+    // Every phase in order; the drain and the cancel grace each last about their budget (200 ms:
+    // Node starts a timer on the event loop's cached time, so it may fire a few ms early).
+    const phases = stopped['phases'] as { phase: string; ms: number }[];
+    expect(phases.map((p) => p.phase)).toEqual(['running', 'unready', 'draining', 'cancelling', 'abandoning', 'closing', 'stopped']);
+    for (const budgeted of [phases[2]!, phases[3]!]) {
+      expect(budgeted.ms).toBeGreaterThanOrEqual(150);
+      expect(budgeted.ms).toBeLessThan(1000);
+    }
     expect((await child.report('exit'))['code']).toBe(0);
   });
 
@@ -91,7 +102,7 @@ describe('shutdownOnSignals in a real process', () => {
     const stopped = await child.report('stopped');
     // Forced at once: the stubborn handler is cancelled but not yet abandoned (its grace is 60 s),
     // so the supervisor has not reached `stopped` (no session left) when the process exits.
-    expect(statsOf(stopped).state).toBe('draining');
+    expect(statsOf(stopped).state).toBe('cancelling');
     expect(statsOf(stopped).cancelling).toBe(1);
     expect(statsOf(stopped).cancelled['shutdown']).toBe(1);
     expect(stopped['writesAfterClose']).toBe(0);

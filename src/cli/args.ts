@@ -30,6 +30,15 @@ export interface ServeOptions {
   sessionIdleTimeoutMs: number | undefined;
   /** Origins allowed on HTTP and WebSocket (`*`: any); default the loopback origins on a loopback host. */
   allowedOrigins: string[] | '*' | undefined;
+  /** After the first SIGTERM, keep serving (unready) for this long (ms). Default 0. */
+  shutdownDelayMs: number;
+  /** How long a cancelled handler may ignore its signal before it is abandoned (ms). */
+  cancelGraceMs: number | undefined;
+  /** Liveness and readiness probe paths on the serving port (and the metrics port). */
+  healthPath: string;
+  readyPath: string;
+  /** Worker processes (node:cluster); `undefined`: the available parallelism. */
+  workers: number | undefined;
 }
 
 /**
@@ -97,17 +106,31 @@ Options (each also read from an environment variable, shown in brackets; a flag 
   --allowed-origins LIST   comma-separated Origins allowed on HTTP and      [SESSION_SUPERVISOR_ALLOWED_ORIGINS]
                            WebSocket, or * for any (default: loopback
                            origins when bound to a loopback host)
+  --shutdown-delay MS      after SIGTERM keep serving, /readyz answering    [SESSION_SUPERVISOR_SHUTDOWN_DELAY]
+                           503, for MS before the drain (default 0; about
+                           5000 behind Kubernetes or a load balancer)
+  --cancel-grace MS        how long a cancelled handler may ignore its      [SESSION_SUPERVISOR_CANCEL_GRACE]
+                           signal before it is abandoned (default 2000)
+  --health-path P          liveness probe, 200 while the process answers    [SESSION_SUPERVISOR_HEALTH_PATH]
+                           (default /healthz)
+  --ready-path P           readiness probe, 503 from the first SIGTERM on   [SESSION_SUPERVISOR_READY_PATH]
+                           (default /readyz)
+  --workers N              worker processes sharing the port (node:cluster, [SESSION_SUPERVISOR_WORKERS]
+                           default 1); legacy HTTP sessions live in one
+                           worker: with N > 1 use modern clients or
+                           WebSocket, or instances behind HAProxy
   --help                   this text
 `;
 
 type Flag =
   | { name: string; key: 'host'; kind: 'string' }
-  | { name: string; key: 'httpPath'; kind: 'path' }
+  | { name: string; key: 'httpPath' | 'healthPath' | 'readyPath'; kind: 'path' }
   | { name: string; key: 'allowedOrigins'; kind: 'list' }
   | { name: string; key: 'maxSessions' | 'sessionIdleTimeoutMs'; kind: 'count' }
   | { name: string; key: 'port' | 'metricsPort' | 'dashboardPort' | 'inspectPort'; kind: 'port' }
   | { name: string; key: 'drainTimeoutMs' | 'requestTimeoutMs' | 'maxMessageBytes'; kind: 'count' | 'positive' }
-  | { name: string; key: 'maxInFlight'; kind: 'positive' }
+  | { name: string; key: 'maxInFlight' | 'workers'; kind: 'positive' }
+  | { name: string; key: 'shutdownDelayMs' | 'cancelGraceMs'; kind: 'count' }
   | { name: string; key: 'logLevel'; kind: 'level' }
   | { name: string; key: 'stdio' | 'inspect' | 'quiet'; kind: 'switch' };
 
@@ -129,6 +152,11 @@ const FLAGS: readonly Flag[] = [
   { name: '--max-sessions', key: 'maxSessions', kind: 'count' },
   { name: '--session-idle-timeout', key: 'sessionIdleTimeoutMs', kind: 'count' },
   { name: '--allowed-origins', key: 'allowedOrigins', kind: 'list' },
+  { name: '--shutdown-delay', key: 'shutdownDelayMs', kind: 'count' },
+  { name: '--cancel-grace', key: 'cancelGraceMs', kind: 'count' },
+  { name: '--health-path', key: 'healthPath', kind: 'path' },
+  { name: '--ready-path', key: 'readyPath', kind: 'path' },
+  { name: '--workers', key: 'workers', kind: 'positive' },
 ];
 
 /** node:util parseArgs sees every flag as a string (switches as booleans) and we check the values. */
@@ -190,6 +218,11 @@ const defaults = (): ServeOptions => ({
   maxSessions: undefined,
   sessionIdleTimeoutMs: undefined,
   allowedOrigins: undefined,
+  shutdownDelayMs: 0,
+  cancelGraceMs: undefined,
+  healthPath: '/healthz',
+  readyPath: '/readyz',
+  workers: undefined,
 });
 
 const setOption = (options: ServeOptions, flag: Flag, value: string | number | boolean | string[]): void => {

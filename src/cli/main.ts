@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseServeArgs, SERVE_USAGE } from './args.js';
-import { runServe } from './serve.js';
+import { runServeCluster } from './cluster-serve.js';
 
 /**
  * This package's version, read from its package.json (found walking up from this file, so it works
@@ -82,7 +82,7 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
         process.stderr.write(`session-supervisor serve: ${parsed.message}\nRun 'session-supervisor serve --help' for the options.\n`);
         return 2;
       }
-      await runServe(parsed);
+      await runServeCluster(parsed);
       return undefined;
     }
     case 'diagrams': {

@@ -7,12 +7,14 @@ import { createCliInspector, type CliInspector, type CliInspectorOptions } from 
 import { startMetricsServer } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
 import type { MethodTable } from '../runtime/methods.js';
+import { reportToPrimary } from '../cluster.js';
 import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
+import cluster from 'node:cluster';
 import type { Supervisor } from '../supervisor.js';
 import { serveStdio } from '../transports/stdio.js';
 import { listenHttp } from '../transports/http.js';
 import type { ServeOptions } from './args.js';
-import { lifetimeCounters } from './counters.js';
+import { logPhases, probeOptions, shutdownSummary } from './phases.js';
 import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
 import { reportDrainProgress } from './drain-progress.js';
 import { firstRunText } from './first-run.js';
@@ -37,6 +39,7 @@ function limitsOf(options: ServeOptions): Partial<Limits> {
   if (options.requestTimeoutMs !== undefined) limits.requestTimeoutMs = options.requestTimeoutMs;
   if (options.maxInFlight !== undefined) limits.maxInFlight = options.maxInFlight;
   if (options.maxMessageBytes !== undefined) limits.maxMessageBytes = options.maxMessageBytes;
+  if (options.cancelGraceMs !== undefined) limits.cancelGraceMs = options.cancelGraceMs;
   return limits;
 }
 
@@ -76,6 +79,13 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
   supervisor.on('session.failed', (e) => logger.error({ sessionId: e.sessionId, err: e.error }, 'session failed'));
 }
 
+/** In a cluster worker only SIGTERM (from the primary) starts the shutdown; a terminal's SIGINT goes to the primary. */
+function workerSignals(signals: readonly NodeJS.Signals[]): readonly NodeJS.Signals[] {
+  if (!cluster.isWorker) return signals;
+  process.on('SIGINT', () => {});
+  return ['SIGTERM'];
+}
+
 /**
  * Run `session-supervisor serve`: the demo MCP server over WebSocket and Streamable HTTP on one port
  * (or stdio), until SIGTERM or
@@ -105,6 +115,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(inspect === undefined ? {} : { inspect }),
   });
   logEvents(supervisor, logger);
+  logPhases(supervisor, logger);
   debug?.watch(supervisor);
 
   let reported = false;
@@ -114,7 +125,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     reported = true;
     stopProgress();
     logger.silence();
-    writeErr(`${JSON.stringify(lifetimeCounters(supervisor.stats()))}\n`);
+    writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
+    reportToPrimary(supervisor.stats(), supervisor.phases());
   };
   const exit = (code: number): void => {
     report();
@@ -142,7 +154,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   if (options.stdio) {
     const session = serveStdio(supervisor);
     stopProgress = reportDrainProgress(supervisor, logger, { signals: SIGNALS }).stop;
-    shutdownOnSignals(supervisor, { signals: [...SIGNALS], listeners, onStopped: report, exit });
+    shutdownOnSignals(supervisor, { signals: [...SIGNALS], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
     void session.closed.then(async () => {
       // stdin ended (or stdout went away): the one session is over, so is the server.
       await supervisor.drain();
@@ -163,10 +175,12 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
     ...(options.sessionIdleTimeoutMs === undefined ? {} : { sessionIdleTimeoutMs: options.sessionIdleTimeoutMs }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    ...probeOptions(options),
   });
   listeners.unshift(listener);
-  stopProgress = reportDrainProgress(supervisor, logger, { signals: SIGNALS }).stop;
-  shutdownOnSignals(supervisor, { signals: [...SIGNALS], listeners, onStopped: report, exit });
+  const signals = workerSignals(SIGNALS);
+  stopProgress = reportDrainProgress(supervisor, logger, { signals }).stop;
+  shutdownOnSignals(supervisor, { signals: [...signals], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
   const urlHost = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
   const wsUrl = `ws://${urlHost}:${listener.port}`;
   writeErr(`listening ${wsUrl}\n`);

@@ -1,3 +1,4 @@
+import { SUPERVISOR_PHASES } from '../../machines/supervisor.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CANCEL_REASONS } from '../../machines/reasons.js';
 import type { SupervisorStats } from '../supervisor.js';
@@ -38,7 +39,7 @@ const one = (value: number): readonly Sample[] => [[{}, value]];
 /** Today's families: names, types, help and labels unchanged from the hand-written exposition. */
 const FAMILIES: readonly FamilySpec[] = [
   { name: 'healthy', type: 'gauge', aggregator: 'min', help: '1 while the supervisor is healthy (session failures within the window at most maxSessionFailures).', samples: (s) => one(s.healthy ? 1 : 0) },
-  { name: 'state', type: 'gauge', own: ['state'], help: 'The supervisor state: 1 for the current one.', samples: (s) => (['running', 'draining', 'stopped'] as const).map((state) => [{ state }, s.state === state ? 1 : 0]) },
+  { name: 'state', type: 'gauge', own: ['state'], help: 'The supervisor state: 1 for the current one.', samples: (s) => SUPERVISOR_PHASES.map((state) => [{ state }, s.state === state ? 1 : 0]) },
   {
     name: 'sessions',
     type: 'gauge',

@@ -1,3 +1,4 @@
+import type { SupervisorPhase } from '../../machines/supervisor.js';
 import type { RequestId } from '../../machines/handler.js';
 import type { CancelReason, DrainReason } from '../../machines/reasons.js';
 import type { SessionCloseInfo } from './session.js';
@@ -30,6 +31,8 @@ export interface SupervisorEvents {
   'handler.abandoned': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };
   'send.blocked': { sessionId: string; state: string };
   'health.changed': { healthy: boolean; failuresInWindow: number };
+  /** The supervisor left phase `from` (after `ms` on its clock) and entered `to`. */
+  'supervisor.phase': { from: SupervisorPhase; to: SupervisorPhase; ms: number };
   'supervisor.stopped': Record<string, never>;
 }
 

@@ -15,6 +15,8 @@
  * ```
  */
 export { listenHttp } from './http/listen.js';
+export { createProbes } from './http/probes.js';
+export type { ProbePaths, ProbeTarget } from './http/probes.js';
 export type { HttpListener, HttpServerOptions } from './http/listen.js';
 export { createHttpHandler } from './http/handler.js';
 export type { HttpHandler, HttpHandlerBinding } from './http/handler.js';

@@ -22,6 +22,11 @@ describe('parseServeArgs', () => {
       maxSessions: undefined,
       sessionIdleTimeoutMs: undefined,
       allowedOrigins: undefined,
+      shutdownDelayMs: 0,
+      cancelGraceMs: undefined,
+      healthPath: '/healthz',
+      readyPath: '/readyz',
+      workers: undefined,
     });
   });
 
@@ -51,12 +56,22 @@ describe('parseServeArgs', () => {
       maxSessions: undefined,
       sessionIdleTimeoutMs: undefined,
       allowedOrigins: undefined,
+      shutdownDelayMs: 0,
+      cancelGraceMs: undefined,
+      healthPath: '/healthz',
+      readyPath: '/readyz',
+      workers: undefined,
     });
     expect(parseServeArgs(['--stdio'])).toMatchObject({ stdio: true });
     expect(
       parseServeArgs(['--http-path', '/rpc', '--max-sessions=0', '--session-idle-timeout', '60000', '--allowed-origins', 'https://a.example, http://b.example:8080']),
     ).toMatchObject({ httpPath: '/rpc', maxSessions: 0, sessionIdleTimeoutMs: 60000, allowedOrigins: ['https://a.example', 'http://b.example:8080'] });
     expect(parseServeArgs(['--allowed-origins', '*'])).toMatchObject({ allowedOrigins: '*' });
+    expect(
+      parseServeArgs(['--shutdown-delay', '5000', '--cancel-grace=100', '--health-path', '/livez', '--ready-path=/ready', '--workers', '2']),
+    ).toMatchObject({ shutdownDelayMs: 5000, cancelGraceMs: 100, healthPath: '/livez', readyPath: '/ready', workers: 2 });
+    expect(parseServeArgs(['--workers', '0'])).toEqual({ kind: 'error', message: "--workers must be an integer >= 1 (got '0')" });
+    expect(parseServeArgs(['--ready-path', 'readyz'])).toMatchObject({ kind: 'error' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
   });
 
@@ -130,7 +145,13 @@ describe('parseServeArgs', () => {
       maxSessions: 50,
       sessionIdleTimeoutMs: 60000,
       allowedOrigins: ['http://a.example', 'http://b.example'],
+      shutdownDelayMs: 0,
+      cancelGraceMs: undefined,
+      healthPath: '/healthz',
+      readyPath: '/readyz',
+      workers: undefined,
     });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_SHUTDOWN_DELAY: '5000', SESSION_SUPERVISOR_WORKERS: '2' })).toMatchObject({ shutdownDelayMs: 5000, workers: 2 });
     expect(parseServeArgs([], { SESSION_SUPERVISOR_ALLOWED_ORIGINS: '*' })).toMatchObject({ allowedOrigins: '*' });
     expect(parseServeArgs([], { SESSION_SUPERVISOR_HTTP_PATH: 'rpc' })).toEqual({
       kind: 'error',

@@ -95,10 +95,11 @@ describe('serve: the first run shows the product', () => {
     const countdown = JSON.parse(await server.line(/"msg":"drain: /));
     expect(countdown.msg).toMatch(/^drain: 1 session, 1 request left, deadline in \d+s$/);
     const closed = JSON.parse(await server.line(/session s1 closed/));
-    expect(closed).toMatchObject({ msg: 'session s1 closed (drain-timeout)', reason: 'drain-timeout' });
+    // At the drain deadline the phased shutdown cancels what is left with `shutdown`.
+    expect(closed).toMatchObject({ msg: 'session s1 closed (shutdown)', reason: 'shutdown' });
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    expect(server.stderrLines.some((l) => l.includes('request 2 tools/call cancelled (drain-timeout)'))).toBe(true);
-    expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 3, cancelled: { client: 1, 'drain-timeout': 1 } });
+    expect(server.stderrLines.some((l) => l.includes('request 2 tools/call cancelled (shutdown)'))).toBe(true);
+    expect(server.lastJson()).toMatchObject({ sessions: 1, requests: 3, cancelled: { client: 1, shutdown: 1, 'drain-timeout': 0 } });
     expect(messages.find((m) => m.id === 2)).toMatchObject({ error: { code: -32800 } });
   });
 });

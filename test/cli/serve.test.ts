@@ -110,7 +110,8 @@ describe('session-supervisor serve: WebSocket', () => {
     server.child.kill('SIGTERM');
     expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'slept 400 ms' }] } });
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    expect(server.lastJson()).toEqual({
+    const { phases, ...counters } = server.lastJson();
+    expect(counters).toEqual({
       sessions: 1,
       requests: 2,
       completed: 2,
@@ -119,6 +120,7 @@ describe('session-supervisor serve: WebSocket', () => {
       abandoned: 0,
       blockedSends: 0,
     });
+    expect(phases.map((p: { phase: string }) => p.phase)).toEqual(['running', 'unready', 'draining', 'closing', 'stopped']);
   });
 
   it('honours --drain-timeout: a call still running is answered -32800 and counted; a stubborn one is abandoned', async () => {
@@ -130,10 +132,11 @@ describe('session-supervisor serve: WebSocket', () => {
     c.send(callTool(3, 'stubborn_sleep', { ms: 60_000 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     server.child.kill('SIGTERM');
-    expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32800, message: 'Request cancelled', data: { reason: 'drain-timeout' } } });
-    expect(await c.response(3)).toMatchObject({ error: { code: -32800, data: { reason: 'drain-timeout' } } });
+    // The drain deadline cancels what is left with `shutdown` (the phase after the drain).
+    expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32800, message: 'Request cancelled', data: { reason: 'shutdown' } } });
+    expect(await c.response(3)).toMatchObject({ error: { code: -32800, data: { reason: 'shutdown' } } });
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    expect(server.lastJson()).toMatchObject({ requests: 3, completed: 1, cancelled: { 'drain-timeout': 2 }, abandoned: 1 });
+    expect(server.lastJson()).toMatchObject({ requests: 3, completed: 1, cancelled: { shutdown: 2 }, abandoned: 1 });
   });
 
   it('honours --request-timeout (-32001), --max-in-flight (-32002) and --max-message-bytes (close 1009)', async () => {

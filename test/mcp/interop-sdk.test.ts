@@ -87,7 +87,9 @@ describe('interop with the official MCP SDK client', () => {
     // Closing ends the server's stdin: it drains, prints its counters and exits 0.
     await client.close();
     const lines = stderr.join('').trim().split('\n');
-    expect(JSON.parse(lines.at(-1)!)).toEqual(expectedCounters);
+    const { phases: stdioPhases, ...stdioCounters } = JSON.parse(lines.at(-1)!);
+    expect(stdioCounters).toEqual(expectedCounters);
+    expect(stdioPhases.at(-1)).toMatchObject({ phase: 'stopped' });
     // Nothing arrived for the cancelled id (the SDK reports a response to an unknown id as an error).
     expect(errors).toEqual([]);
   });
@@ -103,7 +105,9 @@ describe('interop with the official MCP SDK client', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.stderrLines.filter((l) => l.startsWith('listening '))).toEqual([listening, `listening ${url.replace('ws://', 'http://')}/mcp`]);
-    expect(server.lastJson()).toEqual(expectedCounters);
+    const { phases, ...counters } = server.lastJson();
+    expect(counters).toEqual(expectedCounters);
+    expect(phases.at(-1)).toMatchObject({ phase: 'stopped' });
     expect(errors).toEqual([]);
   });
 });

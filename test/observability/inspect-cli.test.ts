@@ -111,6 +111,8 @@ describe('createCliInspector with a relay url', () => {
     expect(lines).toEqual([`inspect: sending actor events to ${relay.url}`]);
     await runCancelledRequest(inspector);
     await waitFor(() => relay.received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.status === 'done' && (m.snapshot.output as { kind?: string } | undefined)?.kind === 'cancelled'), 'the handler’s done snapshot');
+    // The connection closes after its handler is done: its last snapshot may come in a later batch.
+    await waitFor(() => relay.received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'closed'), 'the connection’s closed snapshot');
     expect(new Set(relay.received.map((m) => m.type))).toEqual(new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot']));
     expectRequestLife(relay.received);
     expect(inspector.connected).toBe(true);
@@ -142,6 +144,7 @@ describe('createCliInspector with a relay url', () => {
     cleanups.push(() => closeWss(wss));
     wss.on('connection', (socket) => socket.on('message', (data) => received.push(parse(data))));
     await waitFor(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.status === 'done' && m.snapshot.value === 'done'), 'the kept events');
+    await waitFor(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'closed'), 'the connection’s closed snapshot');
     expectRequestLife(received);
     expect(inspector.connected).toBe(true);
   });

@@ -87,7 +87,10 @@ class Handler {
   }
 
   private unavailable(response: ServerResponse, message = 'Service Unavailable: not accepting requests'): void {
-    this.refuse(response, 503, -32002, message, { headers: { 'Retry-After': String(this.config.retryAfterSeconds) } });
+    this.refuse(response, 503, -32002, message, {
+      headers: { 'Retry-After': String(this.config.retryAfterSeconds) },
+      data: { retryAfterMs: this.config.retryAfterSeconds * 1000 },
+    });
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

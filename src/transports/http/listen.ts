@@ -4,6 +4,7 @@ import { bindServer, closeServer } from '../bind.js';
 import { createUpgradeHandler, type WebSocketServerOptions } from '../ws/listen.js';
 import { createHttpHandler } from './handler.js';
 import type { HttpHandlerOptions, HttpSessionHost } from './options.js';
+import { createProbes, type ProbePaths, type ProbeTarget } from './probes.js';
 import type { HttpStats } from './stats.js';
 
 /**
@@ -15,7 +16,7 @@ import type { HttpStats } from './stats.js';
  * const options: HttpServerOptions = { port: 8080, path: '/mcp', maxSessions: 1000, webSocket: true };
  * ```
  */
-export interface HttpServerOptions extends HttpHandlerOptions {
+export interface HttpServerOptions extends HttpHandlerOptions, ProbePaths {
   /** Interface to bind. Default `'127.0.0.1'`. */
   host?: string;
   /** Port to bind; `0` picks a free one. Default 0. */
@@ -57,7 +58,9 @@ export interface HttpListener {
 
 /**
  * Listen for Streamable HTTP on `host:port` at `path` (default `127.0.0.1`, `/mcp`): a `node:http`
- * server running {@link createHttpHandler}, with bounded header and body times. Other paths → 404.
+ * server running {@link createHttpHandler}, with bounded header and body times. Probes on the same
+ * port: `GET /healthz` (live: 200) and `GET /readyz` (200 while the supervisor is ready and this
+ * listener accepts, 503 from the first shutdown signal on); paths configurable. Other paths → 404.
  * With `webSocket`, WebSocket upgrades on the same port run sessions too (as `listenWebSocket`).
  *
  * @example
@@ -70,15 +73,22 @@ export interface HttpListener {
  * console.log(`listening on ${listener.url}`);
  * ```
  */
-export async function listenHttp(supervisor: HttpSessionHost, options: HttpServerOptions = {}): Promise<HttpListener> {
-  const { host = '127.0.0.1', port = 0, headersTimeoutMs = 10_000, webSocket, ...handlerOptions } = options;
+export async function listenHttp(supervisor: HttpSessionHost & ProbeTarget, options: HttpServerOptions = {}): Promise<HttpListener> {
+  const { host = '127.0.0.1', port = 0, headersTimeoutMs = 10_000, webSocket, healthPath, readyPath, ...handlerOptions } = options;
   if (typeof headersTimeoutMs !== 'number' || !Number.isFinite(headersTimeoutMs) || headersTimeoutMs < 1) {
     throw new SupervisorError('ERR_INVALID_OPTION', `headersTimeoutMs must be a finite number >= 1 (got ${String(headersTimeoutMs)})`);
   }
   const handler = createHttpHandler(supervisor, { ...handlerOptions, host });
   const bodyTimeoutMs = handlerOptions.bodyTimeoutMs ?? 30_000;
+  let accepting = true;
+  const probes = createProbes(supervisor, () => accepting, {
+    ...(healthPath === undefined ? {} : { healthPath }),
+    ...(readyPath === undefined ? {} : { readyPath }),
+  });
   // Check slow requests often enough that a header timeout is felt near its value, not 30 s late.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }, (request, response) => handler(request, response));
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }, (request, response) => {
+    if (!probes(request, response)) handler(request, response);
+  });
   server.headersTimeout = headersTimeoutMs;
   // The whole request (headers and body) is bounded too; the handler's own body timer answers 408 first.
   server.requestTimeout = headersTimeoutMs + bodyTimeoutMs + 1_000;
@@ -104,11 +114,13 @@ export async function listenHttp(supervisor: HttpSessionHost, options: HttpServe
     server,
     stats: () => handler.stats(),
     stopAccepting() {
+      accepting = false;
       handler.stopAccepting();
       upgrades?.stopAccepting();
     },
     close() {
       if (closing === undefined) {
+        accepting = false;
         handler.close();
         upgrades?.close();
         closing = closeServer(server);
