@@ -82,13 +82,14 @@ export async function generateDiagramFiles(machines: readonly DiagramMachine[] =
 export const README_SECTION = { start: '<!-- section:diagrams -->', end: '<!-- /section:diagrams -->' } as const;
 
 /**
- * The README's diagrams section (the text between its markers): each machine's Mermaid diagram in a
- * ```` ```mermaid ```` block and its SVG as an image.
+ * The README's diagrams section (the text between its markers): each machine's SVG as an image,
+ * with links to its source and its Mermaid diagram (the README stays short; the `.mmd` files hold
+ * the Mermaid text).
  *
  * @example
  * ```ts
  * const section = renderReadmeSection('diagrams');
- * section.includes('```mermaid'); // true
+ * section.includes('diagrams/connection.svg'); // true
  * ```
  */
 export function renderReadmeSection(dir = 'diagrams', machines: readonly DiagramMachine[] = DIAGRAM_MACHINES): string {
@@ -101,9 +102,8 @@ export function renderReadmeSection(dir = 'diagrams', machines: readonly Diagram
     '`event [guard] / actions`; notes list tags and entry/exit actions.',
     '',
   ];
-  for (const { name, source, machine } of machines) {
+  for (const { name, source } of machines) {
     lines.push(`### ${name}`, '', `From [\`${source}\`](${source}) — [\`${dir}/${name}.mmd\`](${dir}/${name}.mmd)`, '');
-    lines.push('```mermaid', toMermaid(machine, { source }).trimEnd(), '```', '');
     lines.push(`![${name} state machine](${dir}/${name}.svg)`, '');
   }
   lines.push(
