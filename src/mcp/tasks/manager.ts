@@ -118,7 +118,10 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
       let alive = held.get(record.owner);
       if (alive === undefined) held.set(record.owner, (alive = await store.leaseHeld(record.owner)));
       if (alive) continue;
-      if ((await store.transition(taskId, { type: 'task.cancel', reason: 'instance-lost' })) !== undefined) failed++;
+      if ((await store.transition(taskId, { type: 'task.cancel', reason: 'instance-lost' })) === undefined) continue;
+      failed++;
+      // Should the owner still be alive (a partition, a stalled event loop), tell it to stop.
+      await store.publish({ taskId, kind: 'cancel' });
     }
     return failed;
   };
