@@ -57,10 +57,10 @@ async function wsScenario(name: string, file: string, args: string[], kind: 'jso
   }
 }
 
-async function inProcess(file: string): Promise<LoadResult[]> {
+async function inProcess(file: string, extraArgs: string[] = []): Promise<LoadResult[]> {
   const shapes = SHAPES.map((s) => `${s.connections}x${s.inFlight}`).join(',');
   const results: LoadResult[] = [];
-  const child = spawn(process.execPath, [...fixtureArgs(file), '--shapes', shapes, '--warmup', String(warmupMs), '--measure', String(measureMs)], {
+  const child = spawn(process.execPath, [...fixtureArgs(file), ...extraArgs, '--shapes', shapes, '--warmup', String(warmupMs), '--measure', String(measureMs)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -78,11 +78,18 @@ const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
   ['raw-ws', () => wsScenario('raw-ws', 'servers/raw-ws.ts', [], 'jsonrpc')],
   ['supervised-ws', () => wsScenario('supervised-ws', 'servers/supervised.ts', ['--ws'], 'jsonrpc')],
   ['supervised-ws-mcp', () => wsScenario('supervised-ws-mcp', 'servers/supervised.ts', ['--ws'], 'mcp')],
+  // Tracing off (no provider registered) must cost nothing measurable next to supervised-ws-mcp; sdk: every span recorded.
+  ['supervised-ws-mcp-tracing-off', () => wsScenario('supervised-ws-mcp-tracing-off', 'servers/supervised.ts', ['--ws', '--tracing', 'noop'], 'mcp')],
+  ['supervised-ws-mcp-tracing-sdk', () => wsScenario('supervised-ws-mcp-tracing-sdk', 'servers/supervised.ts', ['--ws', '--tracing', 'sdk'], 'mcp')],
   ['raw-stdio', () => runStdioLoad({ name: 'raw-stdio', server: 'servers/raw-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['supervised-stdio', () => runStdioLoad({ name: 'supervised-stdio', server: ['--import', 'tsx', 'bench/servers/supervised.ts', '--stdio'], shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['mcp-sdk-stdio', () => runStdioLoad({ name: 'mcp-sdk-stdio', server: 'servers/mcp-sdk-stdio.ts', shapes: STDIO_SHAPES, warmupMs, measureMs })],
   ['mcp-sdk-memory', () => inProcess('scenarios/mcp-sdk-memory.ts')],
   ['vscode-jsonrpc', () => inProcess('scenarios/vscode-jsonrpc.ts')],
+  // Tracing's cost in one process (no sockets): not traced, traced with no provider, traced into the SDK.
+  ['tracing-memory-none', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'none'])],
+  ['tracing-memory-noop', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'noop'])],
+  ['tracing-memory-sdk', () => inProcess('scenarios/tracing-memory.ts', ['--tracing', 'sdk'])],
 ];
 
 const median = (values: LoadResult[]): LoadResult => {

@@ -20,7 +20,8 @@ export interface DiagramsCommandIo {
 const USAGE = `Usage: session-supervisor diagrams [--out DIR] [--readme FILE | --no-readme] [--check]
 
 Writes DIR/<machine>.mmd (Mermaid stateDiagram-v2) and DIR/<machine>.svg for the connection,
-handler and supervisor machines, and the diagrams section of the README.
+handler and supervisor machines, and the diagrams section of the README. The SVG layout uses the
+package elkjs (an optional dependency). From an installed package: session-supervisor diagrams --out DIR.
 
   --out DIR       output directory (default: diagrams)
   --readme FILE   README whose <!-- section:diagrams --> block is rewritten (default: README.md,
@@ -74,6 +75,12 @@ function parse(argv: string[]): Parsed | string {
   };
 }
 
+/** The bare package name a failed dynamic import could not find (`elkjs`), if that is what failed. */
+function missingPackage(error: unknown): string | undefined {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return /Cannot find package '([^']+)'/.exec(String((error as Error).message))?.[1];
+}
+
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -110,7 +117,19 @@ export async function runDiagramsCommand(argv: string[], io: DiagramsCommandIo =
     return 2;
   }
   const outDir = resolve(cwd, parsed.out);
-  const wanted = (await generateDiagramFiles()).map((f) => ({ path: join(outDir, f.name), text: f.text }));
+  let files: Awaited<ReturnType<typeof generateDiagramFiles>>;
+  try {
+    files = await generateDiagramFiles();
+  } catch (error) {
+    const missing = missingPackage(error);
+    if (missing === undefined) throw error;
+    stderr(
+      `session-supervisor diagrams: the SVG layout needs the package '${missing}', which is not installed here.\n` +
+        `It is an optional dependency of session-supervisor: install it beside it (npm install ${missing}) and run again.\n`,
+    );
+    return 1;
+  }
+  const wanted = files.map((f) => ({ path: join(outDir, f.name), text: f.text }));
   if (parsed.readme !== undefined) {
     const readmePath = resolve(cwd, parsed.readme);
     const current = await readText(readmePath);

@@ -1,3 +1,4 @@
+import { pino, stdSerializers } from 'pino';
 import type { Logger } from '../runtime/logger.js';
 
 /**
@@ -21,11 +22,11 @@ export const LOG_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50,
 export type LogLevel = keyof typeof LOG_LEVELS;
 
 /**
- * A pino-compatible logger that can be silenced (so a final line stays the last one).
+ * A pino logger that can be silenced (so a final line stays the last one).
  *
  * @example
  * ```ts
- * const logger: CliLogger = createJsonLogger('info', (line) => process.stderr.write(line));
+ * const logger: CliLogger = createCliLogger('info', { write: (line) => process.stderr.write(line) });
  * logger.silence();
  * ```
  */
@@ -34,43 +35,80 @@ export interface CliLogger extends Logger {
   silence(): void;
 }
 
-const serializeError = (error: unknown): unknown =>
-  error instanceof Error ? { type: error.name, message: error.message, ...((error as { code?: unknown }).code === undefined ? {} : { code: (error as { code?: unknown }).code }) } : error;
-
 /**
- * A small pino-compatible JSON logger: one line per entry, `{ level, time, pid, msg, ...fields }`,
- * entries below `level` dropped, `err` fields reduced to type, message and code (no stacks).
+ * Options of {@link createCliLogger}.
  *
  * @example
  * ```ts
- * const logger = createJsonLogger('debug', (line) => process.stderr.write(line));
+ * const options: CliLoggerOptions = { write: (line) => process.stderr.write(line), pretty: process.stderr.isTTY };
+ * ```
+ */
+export interface CliLoggerOptions {
+  /** Where each line goes (synchronously, in order with other writes). */
+  write: (line: string) => void;
+  /** Readable lines (`12:00:01 INFO  session s1 opened over ws`) instead of JSON. Default false. */
+  pretty?: boolean;
+}
+
+const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every entry has, left out of a readable line. */
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * Turn one pino JSON line into a readable one: time, level, message, then the other fields as
+ * `key=value` (an error as its message). A line that is not JSON passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * formatLine('{"level":30,"time":0,"msg":"session s1 opened","sessionId":"s1"}\n');
+ * // '00:00:00 INFO  session s1 opened sessionId=s1\n' (local time)
+ * ```
+ */
+export function formatLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const time = new Date(typeof entry.time === 'number' ? entry.time : Date.now());
+  const stamp = `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}`;
+  const level = LEVEL_NAMES[entry.level as number] ?? String(entry.level);
+  const fields = Object.entries(entry)
+    .filter(([key]) => !HIDDEN.has(key))
+    .map(([key, value]) => {
+      const shown = key === 'err' && typeof value === 'object' && value !== null && 'message' in value ? (value as { message: unknown }).message : value;
+      return `${key}=${typeof shown === 'string' ? shown : JSON.stringify(shown)}`;
+    });
+  return `${[stamp, level, typeof entry.msg === 'string' ? entry.msg : '', ...fields].filter((s) => s !== '').join(' ')}\n`;
+}
+
+/**
+ * The CLI's logger: pino, one JSON line per entry (`{ level, time, pid, hostname, msg, ...fields }`),
+ * or readable lines with `pretty` (the CLI turns that on when stderr is a TTY). Errors under `err`
+ * use pino's standard serializer (type, message, stack, code).
+ *
+ * @example
+ * ```ts
+ * const logger = createCliLogger('debug', { write: (line) => process.stderr.write(line), pretty: process.stderr.isTTY });
  * logger.info({ port: 8787 }, 'started');
  * ```
  */
-export function createJsonLogger(level: LogLevel, write: (line: string) => void): CliLogger {
-  let threshold: number = LOG_LEVELS[level];
-  const entry =
-    (name: 'debug' | 'info' | 'warn' | 'error') =>
-    (obj: object, msg?: string): void => {
-      const value = LOG_LEVELS[name];
-      if (value < threshold) return;
-      const fields: Record<string, unknown> = { ...obj };
-      if ('err' in fields) fields.err = serializeError(fields.err);
-      let line: string;
-      try {
-        line = JSON.stringify({ level: value, time: Date.now(), pid: process.pid, ...fields, ...(msg === undefined ? {} : { msg }) });
-      } catch {
-        line = JSON.stringify({ level: value, time: Date.now(), pid: process.pid, msg: msg ?? 'unserializable log entry' });
-      }
-      write(`${line}\n`);
-    };
+export function createCliLogger(level: LogLevel, options: CliLoggerOptions): CliLogger {
+  const { write, pretty = false } = options;
+  const logger = pino(
+    { level, serializers: { err: stdSerializers.err } },
+    { write: (line: string) => write(pretty ? formatLine(line) : line) },
+  );
   return {
-    debug: entry('debug'),
-    info: entry('info'),
-    warn: entry('warn'),
-    error: entry('error'),
+    debug: (obj, msg) => logger.debug(obj, msg),
+    info: (obj, msg) => logger.info(obj, msg),
+    warn: (obj, msg) => logger.warn(obj, msg),
+    error: (obj, msg) => logger.error(obj, msg),
     silence() {
-      threshold = Infinity;
+      logger.level = 'silent';
     },
   };
 }

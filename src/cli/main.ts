@@ -1,5 +1,27 @@
+import { readFileSync } from 'node:fs';
 import { parseServeArgs, SERVE_USAGE } from './args.js';
 import { runServe } from './serve.js';
+
+/**
+ * This package's version, read from its package.json (found walking up from this file, so it works
+ * from `src/` and from `dist/src/`).
+ *
+ * @example
+ * ```ts
+ * packageVersion(); // '0.1.0'
+ * ```
+ */
+export function packageVersion(): string {
+  for (let up = '../'; up.length <= 4 * 3; up += '../') {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'session-supervisor' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: one level up
+    }
+  }
+  return 'unknown';
+}
 
 /**
  * The top-level usage text.
@@ -14,6 +36,10 @@ export const USAGE = `Usage: session-supervisor <command> [options]
 Commands:
   serve       serve the demo MCP server over WebSocket (default ws://127.0.0.1:8787) or --stdio
   diagrams    generate the state-machine diagrams (Mermaid and SVG)
+
+Options:
+  --version   print the version
+  --help      this text
 
 Run 'session-supervisor <command> --help' for the options of a command.
 `;
@@ -37,8 +63,17 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
     case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
     case 'serve': {
-      const parsed = parseServeArgs(rest);
+      if (rest.includes('--version')) {
+        process.stdout.write(`${packageVersion()}\n`);
+        return 0;
+      }
+      const parsed = parseServeArgs(rest, process.env);
       if (parsed.kind === 'help') {
         process.stdout.write(SERVE_USAGE);
         return 0;

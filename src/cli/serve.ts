@@ -1,8 +1,9 @@
+import { resolve } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import { demoMethods, demoTools } from '../demo/tools.js';
 import { createMcpServer } from '../mcp/server.js';
 import { startDashboard } from '../observability/dashboard.js';
-import { createCliInspector, type CliInspector } from '../observability/inspect.js';
+import { createCliInspector, type CliInspector, type CliInspectorOptions } from '../observability/inspect.js';
 import { startMetricsServer } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
 import type { MethodTable } from '../runtime/methods.js';
@@ -13,13 +14,18 @@ import { listenHttp } from '../transports/http.js';
 import type { ServeOptions } from './args.js';
 import { lifetimeCounters } from './counters.js';
 import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
-import { createJsonLogger, type CliLogger } from './logger.js';
+import { reportDrainProgress } from './drain-progress.js';
+import { firstRunText } from './first-run.js';
+import { createCliLogger, type CliLogger } from './logger.js';
 
 /** The demo server's name and version in `serverInfo`. */
 const SERVER_INFO = { name: 'session-supervisor-demo', version: '0.1.0' };
 
 /** How long after the final line the process may take to exit by itself before it is ended. */
 const EXIT_GRACE_MS = 250;
+
+/** The signals that drain (the first) and force (the second). */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 const writeErr = (text: string): void => {
   process.stderr.write(text);
@@ -43,11 +49,29 @@ function inspectorOf(cli: CliInspector | undefined, debug: DebugStats | undefine
   };
 }
 
+/** The built-in relay's port, and the offline hint that points to the local dashboard (once it listens). */
+function inspectOptionsOf(options: ServeOptions, dashboardUrl: () => string | undefined): CliInspectorOptions {
+  return {
+    ...(options.inspectPort === undefined ? {} : { port: options.inspectPort }),
+    offlineHint: () => {
+      const url = dashboardUrl();
+      return url === undefined
+        ? 'Run serve with --dashboard-port N (for example --dashboard-port 8790) for the local dashboard, which needs no network.'
+        : `The local dashboard needs no network: open ${url} (--dashboard-port).`;
+    },
+  };
+}
+
 const closesWith = (close: () => Promise<void>): ShutdownListener => ({ stopAccepting: () => {}, close });
 
+/** At `info`: one readable line per session opened and closed, and per cancelled request, with the reason. */
 function logEvents(supervisor: Supervisor, logger: CliLogger): void {
-  supervisor.on('session.opened', (e) => logger.debug(e, 'session opened'));
-  supervisor.on('request.cancelled', (e) => logger.debug(e, 'request cancelled'));
+  supervisor.on('session.opened', (e) => logger.info(e, `session ${e.sessionId} opened (${e.transport})`));
+  supervisor.on('session.closed', (e) => {
+    const why = e.reason ?? (e.drainReason === null ? 'drained' : `drained after ${e.drainReason}`);
+    logger.info({ sessionId: e.sessionId, reason: e.reason, drainReason: e.drainReason }, `session ${e.sessionId} closed (${why})`);
+  });
+  supervisor.on('request.cancelled', (e) => logger.info(e, `request ${String(e.requestId)} ${e.method} cancelled (${e.reason})`));
   supervisor.on('handler.abandoned', (e) => logger.warn(e, 'handler abandoned: it ignored its cancellation'));
   supervisor.on('session.failed', (e) => logger.error({ sessionId: e.sessionId, err: e.error }, 'session failed'));
 }
@@ -65,8 +89,9 @@ function logEvents(supervisor: Supervisor, logger: CliLogger): void {
  * ```
  */
 export async function runServe(options: ServeOptions): Promise<void> {
-  const logger = createJsonLogger(options.logLevel, writeErr);
-  const cliInspector = options.inspect ? createCliInspector() : undefined;
+  const logger = createCliLogger(options.logLevel, { write: writeErr, pretty: process.stderr.isTTY });
+  let dashboardUrl: string | undefined;
+  const cliInspector = options.inspect ? createCliInspector(inspectOptionsOf(options, () => dashboardUrl)) : undefined;
   const debug = process.env[DEBUG_STATS_ENV] === '1' ? createDebugStats() : undefined;
   const inspect = inspectorOf(cliInspector, debug);
   const methods: MethodTable = { ...demoMethods, ...debug?.methods(() => supervisor) };
@@ -83,9 +108,11 @@ export async function runServe(options: ServeOptions): Promise<void> {
   debug?.watch(supervisor);
 
   let reported = false;
+  let stopProgress = (): void => {};
   const report = (): void => {
     if (reported) return;
     reported = true;
+    stopProgress();
     logger.silence();
     writeErr(`${JSON.stringify(lifetimeCounters(supervisor.stats()))}\n`);
   };
@@ -100,12 +127,13 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const listeners: ShutdownListener[] = [];
   const host = options.stdio ? '127.0.0.1' : options.host;
   if (options.metricsPort !== undefined) {
-    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort });
+    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort, defaultMetrics: true });
     writeErr(`metrics ${metrics.url}\n`);
     listeners.push(closesWith(() => metrics.close()));
   }
   if (options.dashboardPort !== undefined) {
     const dashboard = await startDashboard(supervisor, { host, port: options.dashboardPort });
+    dashboardUrl = dashboard.url;
     writeErr(`dashboard ${dashboard.url}\n`);
     listeners.push(closesWith(() => dashboard.close()));
   }
@@ -113,7 +141,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   if (options.stdio) {
     const session = serveStdio(supervisor);
-    shutdownOnSignals(supervisor, { listeners, onStopped: report, exit });
+    stopProgress = reportDrainProgress(supervisor, logger, { signals: SIGNALS }).stop;
+    shutdownOnSignals(supervisor, { signals: [...SIGNALS], listeners, onStopped: report, exit });
     void session.closed.then(async () => {
       // stdin ended (or stdout went away): the one session is over, so is the server.
       await supervisor.drain();
@@ -136,8 +165,19 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
   });
   listeners.unshift(listener);
-  shutdownOnSignals(supervisor, { listeners, onStopped: report, exit });
+  stopProgress = reportDrainProgress(supervisor, logger, { signals: SIGNALS }).stop;
+  shutdownOnSignals(supervisor, { signals: [...SIGNALS], listeners, onStopped: report, exit });
   const urlHost = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
-  writeErr(`listening ws://${urlHost}:${listener.port}\n`);
+  const wsUrl = `ws://${urlHost}:${listener.port}`;
+  writeErr(`listening ${wsUrl}\n`);
   writeErr(`listening ${listener.url}\n`);
+  if (!options.quiet) {
+    writeErr(firstRunText({ wsUrl, httpUrl: listener.url, tools: demoTools.map((t) => t.name), cli: [process.execPath, cliScript()] }));
+  }
+}
+
+/** The absolute path of the running CLI script (for the stdio host config entry). */
+function cliScript(): string {
+  const script = process.argv[1];
+  return script === undefined ? 'session-supervisor' : resolve(script);
 }

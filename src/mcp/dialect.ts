@@ -92,7 +92,7 @@ export interface McpDialectOptions {
  * import { createMcpDialect, mcpMethods } from 'session-supervisor/mcp';
  *
  * const dialect = createMcpDialect({ openMethods: ['health'] });
- * const supervisor = createSupervisor({ dialect, ...mcpMethods({ name: 'demo', version: '1.0.0', methods: { health: () => 'ok' } }) });
+ * const supervisor = createSupervisor({ dialect, ...mcpMethods({ name: 'demo', version: '1.0.0', methods: { health: () => ({ status: 'ok' }) } }) });
  * ```
  */
 export function createMcpDialect(options: McpDialectOptions = {}): Dialect {

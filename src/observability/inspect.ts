@@ -31,6 +31,14 @@ export interface CliInspectorOptions {
   retryMs?: number;
   /** Largest message the relay accepts from a client; larger ones close it with 1009. Default 1 MiB. */
   maxMessageBytes?: number;
+  /**
+   * What the relay's page tells the reader when the Stately inspector cannot be reached (offline,
+   * blocked): for example where a local dashboard runs; a function is asked each time the page is
+   * served. Default: a pointer to `startDashboard`.
+   */
+  offlineHint?: string | (() => string);
+  /** How long the relay's page waits for the Stately inspector before it says it cannot reach it. Default 8000 ms. */
+  offlineAfterMs?: number;
   /** Remove secrets from contexts before they leave the process. */
   sanitizeContext?: (context: Record<string, unknown>) => Record<string, unknown>;
   /**
@@ -116,26 +124,50 @@ function isInspectionMessage(text: string): boolean {
   }
 }
 
-/** The page the relay serves: it embeds the Stately inspector and posts each event into it. */
-function bridgePage(wsUrl: string, inspectorUrl: string): string {
+/** The default {@link CliInspectorOptions.offlineHint}. */
+const DEFAULT_OFFLINE_HINT = 'For a local view that needs no network, serve the dashboard (startDashboard, or --dashboard-port in the CLI).';
+
+const hintOf = (hint: CliInspectorOptions['offlineHint']): string => (typeof hint === 'function' ? hint() : (hint ?? DEFAULT_OFFLINE_HINT));
+
+/**
+ * The page the relay serves: it embeds the Stately inspector and posts each event into it. When
+ * the inspector does not answer within `offlineAfterMs` (or the browser is offline), a banner says
+ * so, with the hint, and counts the events that keep arriving.
+ */
+function bridgePage(wsUrl: string, inspectorUrl: string, offlineHint: string, offlineAfterMs: number): string {
   const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const js = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>session-supervisor — Stately inspector</title>
-<style>html,body{height:100%;margin:0}iframe{width:100%;height:100%;border:0}</style></head>
-<body><iframe id="inspector" src="${attr(inspectorUrl)}"></iframe>
+<style>html,body{height:100%;margin:0;font-family:system-ui,sans-serif}iframe{width:100%;height:100%;border:0}
+#offline{display:none;padding:12px 16px;background:#fff3cd;color:#533f03;border-bottom:1px solid #e0c36c}
+#offline.shown{display:block}</style></head>
+<body><div id="offline" role="status">The Stately inspector at <code>${attr(inspectorUrl)}</code> could not be reached (no network, or blocked).
+<span id="hint">${attr(offlineHint)}</span> Events received from the server so far: <b id="count">0</b>.</div>
+<iframe id="inspector" src="${attr(inspectorUrl)}"></iframe>
 <script>
 const frame = document.getElementById('inspector');
+const banner = document.getElementById('offline');
+const counter = document.getElementById('count');
 const pending = [];
 let ready = false;
+let received = 0;
+const offline = () => { if (!ready) banner.className = 'shown'; };
+if (navigator.onLine === false) offline();
+window.addEventListener('offline', offline);
+setTimeout(offline, ${offlineAfterMs});
 window.addEventListener('message', (e) => {
   if (e.data && e.data.type === '@statelyai.connected') {
     ready = true;
+    banner.className = '';
     for (const event of pending.splice(0)) frame.contentWindow.postMessage(event, '*');
   }
 });
-const ws = new WebSocket(${JSON.stringify(wsUrl).replace(/</g, '\\u003c')});
+const ws = new WebSocket(${js(wsUrl)});
 ws.onmessage = (m) => {
   const event = JSON.parse(m.data);
+  received += 1;
+  counter.textContent = String(received);
   if (ready) frame.contentWindow.postMessage(event, '*'); else pending.push(event);
 };
 </script></body></html>
@@ -161,7 +193,7 @@ function startRelay(options: CliInspectorOptions, onError: (error: Error) => voi
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage(address.url, inspectorUrl));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage(address.url, inspectorUrl, hintOf(options.offlineHint), options.offlineAfterMs ?? 8000));
   });
   // Browsers may only connect from the relay's own page (no cross-site reads of inspection data);
   // clients without an Origin (other processes) may connect and publish.

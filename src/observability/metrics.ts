@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CANCEL_REASONS } from '../../machines/reasons.js';
-import { serveHttp } from './listen.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
+import { serveHttp } from './listen.js';
+import { registerStatsFamilies, type FamilyOptions } from './metric-families.js';
 
 /**
  * The default latency buckets, in seconds (upper bounds; `+Inf` is added).
@@ -80,24 +81,7 @@ export function trackLatency(supervisor: Pick<Supervisor, 'on'>, options: { buck
 }
 
 /**
- * Extras for {@link renderPrometheus}.
- *
- * @example
- * ```ts
- * renderPrometheus(supervisor.stats(), { latency: tracker.histogram(), labels: { server: 'notes' } });
- * ```
- */
-export interface PrometheusExtras {
-  /** The request latency histogram (see {@link trackLatency}). Left out: no histogram is written. */
-  latency?: LatencyHistogram;
-  /** Labels added to every sample (e.g. `{ server: 'notes' }`). */
-  labels?: Record<string, string>;
-  /** Metric name prefix. Default `session_supervisor_`. */
-  prefix?: string;
-}
-
-/**
- * The content type of the Prometheus text format 0.0.4.
+ * The content type of the Prometheus text format 0.0.4 (what prom-client's default registry writes).
  *
  * @example
  * ```ts
@@ -106,73 +90,116 @@ export interface PrometheusExtras {
  */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
+/**
+ * Options of {@link supervisorMetrics}, {@link renderPrometheus} and {@link startMetricsServer}.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsOptions = { registry: new Registry(), labels: { server: 'notes' }, defaultMetrics: true };
+ * ```
+ */
+export interface MetricsOptions {
+  /**
+   * The prom-client registry to register into. Default: a new `Registry` of our own (not
+   * prom-client's global `register`), so two supervisors in one process never clash; pass
+   * `register` from prom-client (or your own) to expose them beside your metrics, and to
+   * aggregate a cluster with prom-client's `AggregatorRegistry.setRegistries([registry])`.
+   */
+  registry?: Registry;
+  /** Metric name prefix. Default `session_supervisor_`. */
+  prefix?: string;
+  /** Labels added to every sample of ours (e.g. `{ server: 'notes' }`). */
+  labels?: Record<string, string>;
+  /** Latency buckets in seconds. Default {@link DEFAULT_LATENCY_BUCKETS}. */
+  buckets?: readonly number[];
+  /**
+   * Also collect prom-client's default Node.js metrics (`process_*`, `nodejs_*`: CPU, memory,
+   * heap, event-loop lag, GC, handles) into the registry. Default `false`: the library does not
+   * start a collector on its own; the CLI turns it on.
+   */
+  defaultMetrics?: boolean;
 }
 
 /**
- * Render a supervisor's {@link SupervisorStats} (and optionally a latency histogram) in the
- * Prometheus text format 0.0.4. Every family has `# HELP` and `# TYPE`; counters end in `_total`.
+ * A supervisor's metrics registered into a prom-client registry.
+ *
+ * @example
+ * ```ts
+ * const metrics = supervisorMetrics(supervisor, { registry });
+ * const text = await metrics.registry.metrics();
+ * metrics.stop();
+ * ```
+ */
+export interface SupervisorMetrics {
+  /** The registry the metrics live in. */
+  readonly registry: Registry;
+  /** The exposition of the whole registry, in the Prometheus text format. */
+  metrics(): Promise<string>;
+  /** Stop recording latency and remove our metrics from the registry (idempotent). */
+  stop(): void;
+}
+
+const validBuckets = (buckets: readonly number[] | undefined): number[] => {
+  const sorted = [...(buckets ?? DEFAULT_LATENCY_BUCKETS)].sort((a, b) => a - b);
+  if (sorted.some((b) => !Number.isFinite(b) || b <= 0)) throw new RangeError('latency buckets must be finite numbers > 0');
+  return sorted;
+};
+
+function familyOptions(options: MetricsOptions, buckets: number[] | undefined): FamilyOptions {
+  return { prefix: options.prefix ?? 'session_supervisor_', labels: options.labels ?? {}, ...(buckets === undefined ? {} : { buckets }) };
+}
+
+/**
+ * Register a supervisor's metrics in a prom-client registry: its `stats()` read at every scrape
+ * (gauges and counters; names and labels in docs/operations.md) and a request latency histogram
+ * fed by `request.completed` (result or error, before any cancel).
+ *
+ * @example
+ * ```ts
+ * import { register } from 'prom-client';
+ * import { supervisorMetrics } from 'session-supervisor';
+ *
+ * supervisorMetrics(supervisor, { registry: register, labels: { server: 'notes' } });
+ * // your own /metrics handler: res.end(await register.metrics())
+ * ```
+ */
+export function supervisorMetrics(supervisor: Pick<Supervisor, 'stats' | 'on'>, options: MetricsOptions = {}): SupervisorMetrics {
+  const buckets = validBuckets(options.buckets);
+  const registry = options.registry ?? new Registry();
+  const families = registerStatsFamilies(registry, () => supervisor.stats(), familyOptions(options, buckets));
+  const off = supervisor.on('request.completed', ({ durationMs }) => families.observe(Math.max(0, durationMs) / 1000));
+  if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
+  let stopped = false;
+  return {
+    registry,
+    metrics: () => registry.metrics(),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      off();
+      families.remove();
+    },
+  };
+}
+
+/**
+ * Render one {@link SupervisorStats} snapshot in the Prometheus text format 0.0.4 (through
+ * prom-client): every family has `# HELP` and `# TYPE`; counters end in `_total`. No latency
+ * histogram (that needs the events: see {@link supervisorMetrics}).
  *
  * @example
  * ```ts
  * import { renderPrometheus } from 'session-supervisor';
  *
- * const text = renderPrometheus(supervisor.stats());
+ * const text = await renderPrometheus(supervisor.stats(), { labels: { server: 'notes' } });
  * // # TYPE session_supervisor_in_flight gauge
- * // session_supervisor_in_flight 3
+ * // session_supervisor_in_flight{server="notes"} 3
  * ```
  */
-export function renderPrometheus(stats: SupervisorStats, extra: PrometheusExtras = {}): string {
-  const prefix = extra.prefix ?? 'session_supervisor_';
-  const common = Object.entries(extra.labels ?? {});
-  for (const [name] of common) if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new RangeError(`invalid label name: ${name}`);
-  const lines: string[] = [];
-  const labelText = (own: Array<[string, string]>): string => {
-    const all = [...common, ...own];
-    return all.length === 0 ? '' : `{${all.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-  };
-  const family = (name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: Array<[Array<[string, string]>, number, string?]>): void => {
-    lines.push(`# HELP ${prefix}${name} ${escapeHelp(help)}`, `# TYPE ${prefix}${name} ${type}`);
-    for (const [labels, value, suffix] of samples) lines.push(`${prefix}${name}${suffix ?? ''}${labelText(labels)} ${formatValue(value)}`);
-  };
-  const one = (value: number): Array<[Array<[string, string]>, number]> => [[[], value]];
-
-  family('healthy', 'gauge', '1 while the supervisor is healthy (session failures within the window at most maxSessionFailures).', one(stats.healthy ? 1 : 0));
-  family('state', 'gauge', 'The supervisor state: 1 for the current one.', (['running', 'draining', 'stopped'] as const).map((s) => [[['state', s]], stats.state === s ? 1 : 0]));
-  family('sessions', 'gauge', 'Open sessions by connection state.', [
-    [[['state', 'connected']], stats.sessions.connected],
-    [[['state', 'draining']], stats.sessions.draining],
-    [[['state', 'closing']], stats.sessions.closing],
-  ]);
-  family('sessions_opened_total', 'counter', 'Sessions attached since the start.', one(stats.sessions.total));
-  family('in_flight', 'gauge', 'Handlers running now (not cancelled).', one(stats.inFlight));
-  family('cancelling', 'gauge', 'Handlers cancelled but not yet settled or abandoned.', one(stats.cancelling));
-  family('requests_total', 'counter', 'Requests that started a handler.', one(stats.requests));
-  family('requests_completed_total', 'counter', 'Requests answered with a result.', one(stats.completed));
-  family('requests_failed_total', 'counter', 'Requests whose handler threw or rejected (answered with an error).', one(stats.failed));
-  family('requests_refused_total', 'counter', 'Requests refused before a handler ran (draining, overloaded, unknown method, bad params).', one(stats.refused));
-  family('cancellations_total', 'counter', 'Handlers cancelled, by reason.', CANCEL_REASONS.map((r) => [[['reason', r]], stats.cancelled[r]]));
-  family('abandoned_handlers_total', 'counter', 'Cancelled handlers that ignored their signal for longer than cancelGraceMs.', one(stats.abandoned));
-  family('late_answers_total', 'counter', 'Answers from handlers already cancelled (dropped).', one(stats.lateAnswers));
-  family('blocked_sends_total', 'counter', 'Frames the send guard blocked because the session could no longer send.', one(stats.blockedSends));
-  family('session_failures_total', 'counter', 'Sessions whose own machinery failed (each closed alone).', one(stats.sessionFailures));
-  family('session_failures_in_window', 'gauge', 'Session failures within failureWindowMs.', one(stats.failuresInWindow));
-
-  const latency = extra.latency;
-  if (latency !== undefined) {
-    const samples: Array<[Array<[string, string]>, number, string]> = latency.buckets.map((b, i) => [[['le', formatValue(b)]], latency.counts[i] ?? 0, '_bucket']);
-    samples.push([[['le', '+Inf']], latency.count, '_bucket'], [[], latency.sum, '_sum'], [[], latency.count, '_count']);
-    family('request_duration_seconds', 'histogram', 'Time from request to answer (result or error), in seconds.', samples);
-  }
-  return `${lines.join('\n')}\n`;
+export async function renderPrometheus(stats: SupervisorStats, options: Pick<MetricsOptions, 'labels' | 'prefix'> = {}): Promise<string> {
+  const registry = new Registry();
+  registerStatsFamilies(registry, () => stats, familyOptions(options, undefined));
+  return registry.metrics();
 }
 
 /**
@@ -180,18 +207,14 @@ export function renderPrometheus(stats: SupervisorStats, extra: PrometheusExtras
  *
  * @example
  * ```ts
- * await startMetricsServer(supervisor, { port: 9464 });
+ * await startMetricsServer(supervisor, { port: 9464, defaultMetrics: true });
  * ```
  */
-export interface MetricsServerOptions {
+export interface MetricsServerOptions extends MetricsOptions {
   /** Interface to bind. Default `'127.0.0.1'`. */
   host?: string;
   /** Port; `0` picks a free one. Default 0. */
   port?: number;
-  /** Latency buckets in seconds. Default {@link DEFAULT_LATENCY_BUCKETS}. */
-  buckets?: readonly number[];
-  /** Labels added to every sample. */
-  labels?: Record<string, string>;
 }
 
 /**
@@ -207,13 +230,16 @@ export interface MetricsServerOptions {
 export interface MetricsServer {
   /** The full URL of the `/metrics` endpoint. */
   readonly url: string;
+  /** The prom-client registry served. */
+  readonly registry: Registry;
   close(): Promise<void>;
 }
 
 /**
- * Serve `GET /metrics` in the Prometheus text format: the supervisor's `stats()` and a request
- * latency histogram (recorded from the moment the server starts). Other paths → 404; other methods
- * on `/metrics` → 405.
+ * Serve `GET /metrics` in the Prometheus text format: the registry of {@link supervisorMetrics}
+ * (the supervisor's `stats()` and a request latency histogram recorded from the moment the server
+ * starts, plus, with `defaultMetrics`, the Node.js process metrics). Other paths → 404; other
+ * methods on `/metrics` → 405.
  *
  * @example
  * ```ts
@@ -225,9 +251,8 @@ export interface MetricsServer {
  * ```
  */
 export async function startMetricsServer(supervisor: Pick<Supervisor, 'stats' | 'on'>, options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const { host = '127.0.0.1', port = 0 } = options;
-  const latency = trackLatency(supervisor, options.buckets === undefined ? {} : { buckets: options.buckets });
-  const labels = options.labels;
+  const { host = '127.0.0.1', port = 0, ...metricsOptions } = options;
+  const metrics = supervisorMetrics(supervisor, metricsOptions);
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -238,16 +263,16 @@ export async function startMetricsServer(supervisor: Pick<Supervisor, 'stats' | 
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
     }
-    let body: string;
-    try {
-      body = renderPrometheus(supervisor.stats(), labels === undefined ? { latency: latency.histogram() } : { latency: latency.histogram(), labels });
-    } catch (error) {
-      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(error)}\n`);
-      return;
-    }
-    response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    metrics.metrics().then(
+      (body) => {
+        response.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body) });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(error)}\n`);
+      },
+    );
   };
-  const http = await serveHttp(handle, host, port, () => latency.stop());
-  return { url: `${http.origin}/metrics`, close: () => http.close() };
+  const http = await serveHttp(handle, host, port, () => metrics.stop());
+  return { url: `${http.origin}/metrics`, registry: metrics.registry, close: () => http.close() };
 }

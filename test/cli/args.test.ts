@@ -13,7 +13,9 @@ describe('parseServeArgs', () => {
       maxInFlight: undefined,
       maxMessageBytes: undefined,
       logLevel: 'info',
+      quiet: false,
       inspect: false,
+      inspectPort: undefined,
       metricsPort: undefined,
       dashboardPort: undefined,
       httpPath: '/mcp',
@@ -28,6 +30,7 @@ describe('parseServeArgs', () => {
       parseServeArgs([
         '--host', '0.0.0.0', '--port=0', '--drain-timeout', '500', '--request-timeout=0', '--max-in-flight', '8',
         '--max-message-bytes', '1024', '--log-level', 'debug', '--inspect', '--metrics-port', '9464', '--dashboard-port=0',
+        '--quiet', '--inspect-port', '0',
       ]),
     ).toEqual({
       kind: 'serve',
@@ -39,7 +42,9 @@ describe('parseServeArgs', () => {
       maxInFlight: 8,
       maxMessageBytes: 1024,
       logLevel: 'debug',
+      quiet: true,
       inspect: true,
+      inspectPort: 0,
       metricsPort: 9464,
       dashboardPort: 0,
       httpPath: '/mcp',
@@ -77,8 +82,72 @@ describe('parseServeArgs', () => {
     [['--stdio=yes'], '--stdio takes no value'],
     [['--port', '1', '--port', '2'], '--port given twice'],
     [['serve'], "unknown option 'serve'"],
+    [['--bogus=1'], "unknown option '--bogus=1'"],
+    [['--quiet=1'], '--quiet takes no value'],
+    [['--inspect-port', '-1'], "--inspect-port must be an integer from 0 to 65535 (got '-1')"],
   ])('refuses %j: %s', (args, message) => {
     const parsed = parseServeArgs(args);
+    expect(parsed.kind).toBe('error');
+    expect((parsed as { message: string }).message).toContain(message);
+  });
+
+  it('reads every flag from its SESSION_SUPERVISOR_* variable; a flag wins over its variable', () => {
+    const env = {
+      SESSION_SUPERVISOR_HOST: '0.0.0.0',
+      SESSION_SUPERVISOR_PORT: '9000',
+      SESSION_SUPERVISOR_DRAIN_TIMEOUT: '250',
+      SESSION_SUPERVISOR_REQUEST_TIMEOUT: '0',
+      SESSION_SUPERVISOR_MAX_IN_FLIGHT: '4',
+      SESSION_SUPERVISOR_MAX_MESSAGE_BYTES: '2048',
+      SESSION_SUPERVISOR_LOG_LEVEL: 'warn',
+      SESSION_SUPERVISOR_QUIET: '1',
+      SESSION_SUPERVISOR_INSPECT: 'true',
+      SESSION_SUPERVISOR_INSPECT_PORT: '8081',
+      SESSION_SUPERVISOR_METRICS_PORT: '9464',
+      SESSION_SUPERVISOR_DASHBOARD_PORT: '9465',
+      SESSION_SUPERVISOR_HTTP_PATH: '/rpc',
+      SESSION_SUPERVISOR_MAX_SESSIONS: '50',
+      SESSION_SUPERVISOR_SESSION_IDLE_TIMEOUT: '60000',
+      SESSION_SUPERVISOR_ALLOWED_ORIGINS: 'http://a.example, http://b.example',
+      UNRELATED: 'x',
+    };
+    expect(parseServeArgs([], env)).toEqual({
+      kind: 'serve',
+      host: '0.0.0.0',
+      port: 9000,
+      stdio: false,
+      drainTimeoutMs: 250,
+      requestTimeoutMs: 0,
+      maxInFlight: 4,
+      maxMessageBytes: 2048,
+      logLevel: 'warn',
+      quiet: true,
+      inspect: true,
+      inspectPort: 8081,
+      metricsPort: 9464,
+      dashboardPort: 9465,
+      httpPath: '/rpc',
+      maxSessions: 50,
+      sessionIdleTimeoutMs: 60000,
+      allowedOrigins: ['http://a.example', 'http://b.example'],
+    });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_ALLOWED_ORIGINS: '*' })).toMatchObject({ allowedOrigins: '*' });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_HTTP_PATH: 'rpc' })).toEqual({
+      kind: 'error',
+      message: "SESSION_SUPERVISOR_HTTP_PATH must start with '/' and hold no spaces (got 'rpc')",
+    });
+    expect(parseServeArgs(['--port', '1', '--log-level=debug'], env)).toMatchObject({ port: 1, logLevel: 'debug', host: '0.0.0.0' });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_STDIO: '1' })).toMatchObject({ stdio: true });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_QUIET: '0' })).toMatchObject({ quiet: false });
+  });
+
+  it.each([
+    [{ SESSION_SUPERVISOR_PORT: 'abc' }, "SESSION_SUPERVISOR_PORT must be an integer from 0 to 65535 (got 'abc')"],
+    [{ SESSION_SUPERVISOR_LOG_LEVEL: 'loud' }, 'SESSION_SUPERVISOR_LOG_LEVEL must be one of trace, debug'],
+    [{ SESSION_SUPERVISOR_QUIET: 'maybe' }, "SESSION_SUPERVISOR_QUIET must be 1 or 0 (got 'maybe')"],
+    [{ SESSION_SUPERVISOR_HOST: '' }, 'SESSION_SUPERVISOR_HOST needs a non-empty value'],
+  ])('refuses a bad variable %j: %s', (env, message) => {
+    const parsed = parseServeArgs([], env);
     expect(parsed.kind).toBe('error');
     expect((parsed as { message: string }).message).toContain(message);
   });

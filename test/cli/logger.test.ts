@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonLogger } from '../../src/cli/logger.js';
+import { createCliLogger, formatLine } from '../../src/cli/logger.js';
 
-describe('createJsonLogger', () => {
-  it('writes one pino-style JSON line per entry at or above the level', () => {
+describe('createCliLogger (pino)', () => {
+  it('writes one pino JSON line per entry at or above the level', () => {
     const lines: string[] = [];
-    const logger = createJsonLogger('info', (line) => lines.push(line));
+    const logger = createCliLogger('info', { write: (line) => lines.push(line) });
     logger.debug({ a: 1 }, 'hidden');
     logger.info({ sessionId: 's1' }, 'shown');
     logger.error({ err: Object.assign(new Error('boom'), { code: 'EPIPE' }) });
@@ -17,10 +17,10 @@ describe('createJsonLogger', () => {
 
   it('drops everything once silenced, and everything at level silent', () => {
     const lines: string[] = [];
-    const logger = createJsonLogger('debug', (line) => lines.push(line));
+    const logger = createCliLogger('debug', { write: (line) => lines.push(line) });
     logger.silence();
     logger.error({}, 'after silence');
-    createJsonLogger('silent', (line) => lines.push(line)).error({}, 'silent');
+    createCliLogger('silent', { write: (line) => lines.push(line) }).error({}, 'silent');
     expect(lines).toEqual([]);
   });
 
@@ -28,7 +28,22 @@ describe('createJsonLogger', () => {
     const lines: string[] = [];
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    createJsonLogger('info', (line) => lines.push(line)).warn(cyclic, 'cyclic');
+    createCliLogger('info', { write: (line) => lines.push(line) }).warn(cyclic, 'cyclic');
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, msg: 'cyclic' });
+  });
+
+  it('writes readable lines with pretty: time, level, message, then the fields', () => {
+    const lines: string[] = [];
+    const logger = createCliLogger('info', { write: (line) => lines.push(line), pretty: true });
+    logger.info({ sessionId: 's1', reason: 'client' }, 'request 4 tools/call cancelled (client)');
+    logger.warn({ err: new Error('boom') }, 'handler failed');
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d INFO {2}request 4 tools\/call cancelled \(client\) sessionId=s1 reason=client\n$/);
+    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d WARN {2}handler failed err=boom\n$/);
+  });
+});
+
+describe('formatLine', () => {
+  it('passes a line that is not JSON through unchanged', () => {
+    expect(formatLine('listening ws://x\n')).toBe('listening ws://x\n');
   });
 });

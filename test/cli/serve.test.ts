@@ -93,8 +93,8 @@ describe('session-supervisor serve: WebSocket', () => {
     expect(await c.response(7)).toEqual({ jsonrpc: '2.0', id: 7, result: { a: [1, 2] } });
     c.send(callTool(8, 'echo', { text: 'x' }));
     expect(await c.response(8)).toMatchObject({ error: { code: -32005 } });
-    const opened = JSON.parse(await server.line(/"msg":"session opened"/));
-    expect(opened).toMatchObject({ level: 20, sessionId: 's1', transport: 'ws', msg: 'session opened' });
+    const opened = JSON.parse(await server.line(/"msg":"session s1 opened/));
+    expect(opened).toMatchObject({ level: 30, sessionId: 's1', transport: 'ws', msg: 'session s1 opened (ws)' });
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.stderrLines.filter((l) => l.startsWith('listening'))).toEqual([`listening ${url}`, `listening ${url.replace('ws://', 'http://')}/mcp`]);

@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceServer } from '../../examples/conformance/server.js';
+import { inspectorCli } from './inspector-cli.js';
 
 // The MCP Inspector's command-line client against the conformance fixture over Streamable HTTP
 // (it speaks the legacy era: initialize, then one request).
-const INSPECTOR_CLI = join(import.meta.dirname, '../../node_modules/@modelcontextprotocol/inspector-cli/build/index.js');
-const home = mkdtempSync(join(tmpdir(), 'inspector-home-'));
 let fixture: Awaited<ReturnType<typeof startConformanceServer>>;
+const cli = inspectorCli(() => [fixture.listener.url, '--transport', 'http']);
+const inspector = cli.run;
 
 beforeAll(async () => {
   fixture = await startConformanceServer(0);
@@ -17,23 +14,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fixture.close();
-  rmSync(home, { recursive: true, force: true });
+  cli.dispose();
 });
-
-function inspector(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [INSPECTOR_CLI, fixture.listener.url, '--transport', 'http', ...args], {
-      env: { ...process.env, HOME: home, USERPROFILE: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 25_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('interop with the MCP Inspector CLI over Streamable HTTP', () => {
   it('lists the tools', async () => {

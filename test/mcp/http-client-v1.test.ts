@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMcpServer, defineTool, type McpServer } from '../../src/mcp/index.js';
 import { listenHttp, type HttpListener } from '../../src/transports/http.js';
+import { countTool } from './peer-tools.js';
 
 // The official v1.32 client (StreamableHTTPClientTransport) as the peer, over real Streamable HTTP
 // on 127.0.0.1, in the legacy era: initialize, Mcp-Session-Id, GET stream, resumption.
@@ -24,17 +25,7 @@ beforeAll(async () => {
     capabilities: { tools: { listChanged: true }, prompts: { listChanged: true } },
     tools: [
       defineTool({ name: 'echo', input: z.object({ text: z.string() }), run: ({ text }) => text }),
-      defineTool({
-        name: 'count',
-        input: z.object({ steps: z.number().int().min(1).max(10) }),
-        run: async ({ steps }, ctx) => {
-          for (let i = 1; i <= steps; i++) {
-            ctx.progress(i, steps);
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-          return `counted ${steps}`;
-        },
-      }),
+      countTool,
       defineTool({
         name: 'gate',
         input: z.object({}),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMcpServer, defineTool, type McpServer } from '../../src/mcp/index.js';
 import { listenHttp, type HttpListener } from '../../src/transports/http.js';
+import { countTool, holdTool } from './peer-tools.js';
 
 // The official v2 client (2.4) as the peer, over real Streamable HTTP on 127.0.0.1, in the modern
 // era (2026-07-28): no initialize, per-request _meta, server/discover, MRTR, stream close = cancel.
@@ -20,29 +21,13 @@ beforeAll(async () => {
     version: '1.0.0',
     tools: [
       defineTool({ name: 'echo', input: z.object({ text: z.string() }), run: ({ text }) => text }),
-      defineTool({
-        name: 'count',
-        input: z.object({ steps: z.number().int().min(1).max(10) }),
-        run: async ({ steps }, ctx) => {
-          for (let i = 1; i <= steps; i++) {
-            ctx.progress(i, steps, `step ${i}`);
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-          return `counted ${steps}`;
+      countTool,
+      holdTool({
+        onStart: (ctx) => started.push(String(ctx.requestId)),
+        onCancel: (reason, ctx) => {
+          cancelled.push({ reason: reason.reason, aborted: ctx.signal.aborted });
+          waitForCancel?.();
         },
-      }),
-      defineTool({
-        name: 'hold',
-        input: z.object({}),
-        run: (_args, ctx) =>
-          new Promise((_, reject) => {
-            started.push(String(ctx.requestId));
-            ctx.onCancel((reason) => {
-              cancelled.push({ reason: reason.reason, aborted: ctx.signal.aborted });
-              waitForCancel?.();
-              reject(reason);
-            });
-          }),
       }),
       defineTool({
         name: 'greet',

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { createMcpServer, defineTool, MetaKey, MODERN_MCP_PROTOCOL_VERSION, type McpServer } from '../../src/mcp/index.js';
 import { listenWebSocket, type WebSocketListener } from '../../src/transports/ws.js';
+import { holdTool } from './peer-tools.js';
 
 // The modern era (2026-07-28) needs no initialize on stdio and WebSocket either: each request
 // carries its own _meta.
@@ -39,17 +40,7 @@ describe('modern era over WebSocket', () => {
       version: '1.0.0',
       tools: [
         defineTool({ name: 'echo', input: z.object({ text: z.string() }), run: ({ text }) => text }),
-        defineTool({
-          name: 'hold',
-          input: z.object({}),
-          run: (_args, ctx) =>
-            new Promise((_, reject) =>
-              ctx.onCancel((reason) => {
-                reasons.push(reason.reason);
-                reject(reason);
-              }),
-            ),
-        }),
+        holdTool({ onCancel: (reason) => reasons.push(reason.reason) }),
       ],
     });
     listener = await listenWebSocket(server, { port: 0 });

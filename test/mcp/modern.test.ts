@@ -11,6 +11,7 @@ import {
   type McpServer,
 } from '../../src/mcp/index.js';
 import { connectInitialized, flush } from './memory-session.js';
+import { holdTool } from './peer-tools.js';
 
 const meta = (extra: Record<string, unknown> = {}, capabilities: Record<string, unknown> = { elicitation: {}, sampling: {}, roots: {} }) => ({
   [MetaKey.protocolVersion]: MODERN_MCP_PROTOCOL_VERSION,
@@ -49,17 +50,7 @@ function server(): McpServer {
           return 'logged';
         },
       }),
-      defineTool({
-        name: 'hold',
-        input: z.object({}),
-        run: (_args, ctx) =>
-          new Promise((_, reject) =>
-            ctx.onCancel((reason) => {
-              cancelled.push(reason.reason);
-              reject(reason);
-            }),
-          ),
-      }),
+      holdTool({ onCancel: (reason) => cancelled.push(reason.reason) }),
     ],
     methods: {
       'tools/list-era': (_params, ctx) => ({ era: requestInput(ctx).era }),

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,7 @@ import { createMemoryTransportPair, createSupervisor, type RequestContext, type 
 import { startDashboard, type Dashboard, type DashboardView } from '../../src/observability/dashboard.js';
 import { connectWebSocketClient, createTestGate, type SessionTestClient } from '../../src/testing/index.js';
 import { listenWebSocket, type WebSocketListener } from '../../src/transports/ws.js';
-
-function findChromium(): string | undefined {
-  try {
-    const path = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-    return path === '' ? undefined : path;
-  } catch {
-    return undefined;
-  }
-}
+import { findChromium } from './chromium.js';
 
 const chromiumPath = findChromium();
 if (chromiumPath === undefined) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryTransportPair, createSupervisor, createTestClock, type RequestContext, type Supervisor } from '../../src/index.js';
-import { renderPrometheus, startMetricsServer, type MetricsServer } from '../../src/observability/metrics.js';
+import { AggregatorRegistry, Counter, Registry } from 'prom-client';
+import { renderPrometheus, startMetricsServer, supervisorMetrics, type MetricsServer } from '../../src/observability/metrics.js';
 
 interface Sample {
   name: string;
@@ -15,6 +16,8 @@ function parse(text: string): { samples: Sample[]; types: Map<string, string>; h
   const helps = new Set<string>();
   expect(text.endsWith('\n')).toBe(true);
   for (const line of text.slice(0, -1).split('\n')) {
+    // The text format ignores empty lines; prom-client puts one between families.
+    if (line === '') continue;
     const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (type !== null) {
       expect(types.has(type[1]!), `one TYPE line for ${type[1]}`).toBe(false);
@@ -182,23 +185,85 @@ describe('metrics endpoint', () => {
   });
 });
 
+describe('metrics on prom-client', () => {
+  it('adds the Node.js process metrics with defaultMetrics, beside ours, every family typed', async () => {
+    const supervisor = createSupervisor({ methods: {} });
+    const metrics = await startMetricsServer(supervisor, { defaultMetrics: true });
+    try {
+      const samples = await scrape(metrics.url);
+      const names = new Set(samples.map((s) => s.name));
+      for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_active_handles_total', 'session_supervisor_in_flight']) {
+        expect(names.has(name), name).toBe(true);
+      }
+      // The GC histogram has samples only after a collection; its family is declared from the start.
+      const { types } = parse(await (await fetch(metrics.url)).text());
+      expect(types.get('nodejs_gc_duration_seconds')).toBe('histogram');
+    } finally {
+      await metrics.close();
+    }
+  });
+
+  it('leaves process metrics out by default, and registers into an injected registry beside its own metrics', async () => {
+    const clock = createTestClock();
+    const supervisor = createSupervisor({ clock, methods: { ping: () => 'pong' } });
+    const registry = new Registry();
+    const mine = new Counter({ name: 'my_app_things_total', help: 'Things.', registers: [registry] });
+    mine.inc(3);
+    const metrics = supervisorMetrics(supervisor, { registry, labels: { server: 'notes' } });
+    const { transport, peer } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    clock.advance(0);
+    peer.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const { samples } = parse(await registry.metrics());
+    expect(value(samples, 'my_app_things_total')).toBe(3);
+    expect(value(samples, 'session_supervisor_requests_total', { server: 'notes' })).toBe(1);
+    expect(value(samples, 'session_supervisor_request_duration_seconds_count', { server: 'notes' })).toBe(1);
+    expect(samples.some((s) => s.name.startsWith('process_') || s.name.startsWith('nodejs_'))).toBe(false);
+    // Stopping removes ours and nothing else.
+    metrics.stop();
+    const after = parse(await registry.metrics()).samples;
+    expect(after.map((s) => s.name)).toEqual(['my_app_things_total']);
+    await supervisor.close();
+  });
+
+  it("aggregates across workers with prom-client's AggregatorRegistry: sums counts, healthy is the minimum", async () => {
+    const workers = [createSupervisor({ methods: { ping: () => 'pong' } }), createSupervisor({ methods: { ping: () => 'pong' } })];
+    const registries = workers.map((w) => supervisorMetrics(w).registry);
+    workers.forEach((w, i) => {
+      const { transport, peer } = createMemoryTransportPair();
+      w.attach(transport);
+      for (let id = 0; id <= i; id++) peer.send({ jsonrpc: '2.0', id, method: 'ping' });
+    });
+    const json = await Promise.all(registries.map((r) => r.getMetricsAsJSON()));
+    // Worker 1 reports unhealthy: the cluster is unhealthy.
+    const healthy = json[1]!.find((m) => m.name === 'session_supervisor_healthy')!;
+    (healthy.values[0] as { value: number }).value = 0;
+    const { samples } = parse(await AggregatorRegistry.aggregate(json).metrics());
+    expect(value(samples, 'session_supervisor_requests_total')).toBe(3);
+    expect(value(samples, 'session_supervisor_sessions_opened_total')).toBe(2);
+    expect(value(samples, 'session_supervisor_healthy')).toBe(0);
+    for (const w of workers) await w.close();
+  });
+});
+
 describe('renderPrometheus', () => {
-  it('adds labels to every sample, escaping quotes, backslashes and newlines', () => {
+  it('adds labels to every sample, escaping quotes, backslashes and newlines', async () => {
     const stats = createSupervisor({ methods: {} }).stats();
-    const text = renderPrometheus(stats, { labels: { server: 'a "b" \\ c\nd' } });
+    const text = await renderPrometheus(stats, { labels: { server: 'a "b" \\ c\nd' } });
     const { samples } = parse(text);
     expect(samples.length).toBeGreaterThan(10);
     for (const s of samples) expect(s.labels.server).toBe('a "b" \\ c\nd');
     expect(text).not.toContain('request_duration_seconds');
   });
 
-  it('rejects an invalid label name instead of writing a broken exposition', () => {
+  it('rejects an invalid label name instead of writing a broken exposition', async () => {
     const stats = createSupervisor({ methods: {} }).stats();
-    expect(() => renderPrometheus(stats, { labels: { 'bad-name': 'x' } })).toThrow(RangeError);
+    await expect(renderPrometheus(stats, { labels: { 'bad-name': 'x' } })).rejects.toThrow(RangeError);
+    await expect(renderPrometheus(stats, { labels: { __reserved: 'x' } })).rejects.toThrow(RangeError);
   });
 
-  it('writes one sample per cancel reason and per session state', () => {
-    const { samples, types } = parse(renderPrometheus(createSupervisor({ methods: {} }).stats()));
+  it('writes one sample per cancel reason and per session state', async () => {
+    const { samples, types } = parse(await renderPrometheus(createSupervisor({ methods: {} }).stats()));
     expect(samples.filter((s) => s.name === 'session_supervisor_cancellations_total').map((s) => s.labels.reason)).toEqual([
       'client',
       'transport-closed',

@@ -70,20 +70,12 @@ export class ResponseStream {
 
   /** `true` while frames can still be written. */
   get open(): boolean {
-    return this.mode !== 'ended' && !this.aborted && !this.res.writableEnded && !this.res.destroyed && !this.socketGone;
+    return this.mode !== 'ended' && !this.aborted && !this.res.writableEnded && !this.res.destroyed;
   }
 
   /** Whether the client went away before the stream ended. */
   get wasAborted(): boolean {
-    return this.aborted || (this.mode !== 'ended' && this.socketGone);
-  }
-
-  /**
-   * The socket was destroyed but its `close` has not reached the response yet (same tick): a
-   * frame written now would be lost, so the stream counts as gone (and resumable) already.
-   */
-  private get socketGone(): boolean {
-    return this.res.socket?.destroyed === true;
+    return this.aborted;
   }
 
   /** Whether the response has switched to SSE. */
