@@ -8,3 +8,5 @@ export { supervisorMachine, SUPERVISOR_PHASES } from './supervisor.js';
 export type { SupervisorEvent, SupervisorPhase, SupervisorTimer, ShutdownBudget } from './supervisor.js';
 export { CANCEL_REASONS } from './reasons.js';
 export type { CancelReason, DrainReason } from './reasons.js';
+export { taskMachine, taskStatusOf, TASK_CANCEL_REASONS } from './task.js';
+export type { TaskCancelReason, TaskContext, TaskEvent, TaskInput, TaskStatus } from './task.js';

@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { connectionMachine } from '../../machines/connection.js';
 import { handlerMachine } from '../../machines/handler.js';
 import { supervisorMachine } from '../../machines/supervisor.js';
+import { taskMachine } from '../../machines/task.js';
 import { toMermaid } from './mermaid.js';
 import { toSvg } from './svg.js';
 
@@ -17,7 +18,7 @@ export type { SvgOptions } from './svg.js';
  *
  * @example
  * ```ts
- * DIAGRAM_MACHINES.map((d) => d.name); // ['connection', 'handler', 'supervisor']
+ * DIAGRAM_MACHINES.map((d) => d.name); // ['connection', 'handler', 'supervisor', 'task']
  * ```
  */
 export interface DiagramMachine {
@@ -38,6 +39,7 @@ export const DIAGRAM_MACHINES: readonly DiagramMachine[] = [
   { name: 'connection', source: 'machines/connection.ts', machine: connectionMachine },
   { name: 'handler', source: 'machines/handler.ts', machine: handlerMachine },
   { name: 'supervisor', source: 'machines/supervisor.ts', machine: supervisorMachine },
+  { name: 'task', source: 'machines/task.ts', machine: taskMachine },
 ];
 
 /**
