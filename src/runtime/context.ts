@@ -5,7 +5,8 @@ import type { Dialect } from './dialect.js';
 import type { InspectionSink } from './handler-actor.js';
 import type { SupervisorEvents } from './events.js';
 import type { Logger } from './logger.js';
-import type { MethodDefinition, NotificationHandler } from './methods.js';
+import type { MethodDefinition, MethodTable, NotificationHandler } from './methods.js';
+import { SupervisorError } from '../jsonrpc/errors.js';
 import type { Session, SessionCloseInfo } from './session.js';
 
 /**
@@ -82,4 +83,27 @@ export interface SessionRuntime {
   listens(type: keyof SupervisorEvents): boolean;
   sessionFinished(session: Session, info: SessionCloseInfo): void;
   sessionFailed(session: Session, error: unknown): void;
+}
+
+/** A method table with every entry as a {@link MethodDefinition}. */
+export function normalize(table: MethodTable | undefined): Map<string, MethodDefinition> {
+  const map = new Map<string, MethodDefinition>();
+  for (const [name, entry] of Object.entries(table ?? {})) {
+    map.set(name, typeof entry === 'function' ? { handler: entry } : entry);
+  }
+  return map;
+}
+
+/** The limits with their defaults, checked: each a number >= 0, `maxInFlight` >= 1. */
+export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(partial ?? {}) as [keyof Limits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new SupervisorError('ERR_INVALID_OPTION', `limits.${key} must be a number >= 0 (got ${String(value)})`);
+    }
+    limits[key] = value;
+  }
+  if (limits.maxInFlight < 1) throw new SupervisorError('ERR_INVALID_OPTION', 'limits.maxInFlight must be >= 1');
+  return Object.freeze(limits);
 }
