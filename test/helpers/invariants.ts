@@ -25,6 +25,7 @@ import { createTestClock, type TestClock } from '../../src/runtime/clock.js';
 import { jsonRpcDialect, type Dialect } from '../../src/runtime/dialect.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import { CancelledError, type MethodDefinition, type MethodTable, type RequestContext } from '../../src/runtime/methods.js';
+import type { ControlledMethod } from './deferred.js';
 import type { Session } from '../../src/runtime/session.js';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../../src/supervisor.js';
 import {
@@ -461,3 +462,28 @@ export function createCheckedSupervisor(options: CheckedSupervisorOptions = {}):
   checker.watch(supervisor);
   return { supervisor, checker, clock, connect: (o) => checker.connect(o) };
 }
+
+/**
+ * Settle the oldest waiting call of one of two controlled methods (`pick` even: the first, odd:
+ * the second) with a result or an error; nothing when none waits. The property tests' "settle" step.
+ *
+ * @example
+ * ```ts
+ * settleWaiting(checker, { slow, obedient }, 2, true); // the oldest waiting `slow` call resolves 'ok'
+ * ```
+ */
+export function settleWaiting(
+  checker: InvariantChecker,
+  methods: Record<string, ControlledMethod>,
+  pick: number,
+  ok: boolean,
+): void {
+  const names = Object.keys(methods);
+  const name = names[pick % names.length]!;
+  const method = methods[name]!;
+  const waiting = checker.calls.find((call) => call.method === name && method.isWaiting(call.requestId, call.sessionId));
+  if (waiting === undefined) return;
+  if (ok) method.resolve(waiting.requestId, 'ok', waiting.sessionId);
+  else method.reject(waiting.requestId, new Error('failed'), waiting.sessionId);
+}
+

@@ -19,7 +19,7 @@ import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 import { CancelledError } from '../../src/runtime/methods.js';
 import { jsonRpcDialect, type Dialect } from '../../src/runtime/dialect.js';
 import { controlledMethod, flush } from '../helpers/deferred.js';
-import { createCheckedSupervisor } from '../helpers/invariants.js';
+import { createCheckedSupervisor, settleWaiting } from '../helpers/invariants.js';
 
 const LIMITS = { maxInFlight: 8, requestTimeoutMs: 400, drainTimeoutMs: 300, cancelGraceMs: 100 };
 
@@ -151,16 +151,10 @@ describe('the runtime decides from the actors', () => {
           case 'cancel':
             peer.send({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id: c.id } });
             break;
-          case 'settle': {
-            const method = c.pick % 2 === 0 ? slow : obedient;
-            const waiting = h.checker.calls.find((call) => call.method === (method === slow ? 'slow' : 'obedient') && method.isWaiting(call.requestId, call.sessionId));
-            if (waiting !== undefined) {
-              if (c.ok) method.resolve(waiting.requestId, 'ok', waiting.sessionId);
-              else method.reject(waiting.requestId, new Error('failed'), waiting.sessionId);
-            }
+          case 'settle':
+            settleWaiting(h.checker, { slow, obedient }, c.pick, c.ok);
             await flush();
             break;
-          }
           case 'advance':
             h.clock.advance(c.ms);
             await flush();

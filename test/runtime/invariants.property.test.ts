@@ -10,7 +10,7 @@ import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 import type { RequestId } from '../../machines/handler.js';
 import { jsonRpcDialect, type Dialect } from '../../src/runtime/dialect.js';
 import { controlledMethod, flush } from '../helpers/deferred.js';
-import { createCheckedSupervisor } from '../helpers/invariants.js';
+import { createCheckedSupervisor, settleWaiting } from '../helpers/invariants.js';
 
 /** Plain JSON-RPC; MCP-like (no answer after a client cancel); JSON-RPC with batches. */
 const DIALECTS: Record<string, Dialect> = {
@@ -106,19 +106,10 @@ describe('invariants under random interleavings', () => {
           case 'garbage':
             runs[c.session]!.peer.send(c.frame);
             break;
-          case 'settle': {
-            const method = c.pick % 2 === 0 ? slow : obedient;
-            if (method.waiting > 0) {
-              const all = [...h.checker.calls].filter((call) => call.method === (method === slow ? 'slow' : 'obedient'));
-              const waitingCall = all.find((call) => method.isWaiting(call.requestId, call.sessionId));
-              if (waitingCall !== undefined) {
-                if (c.ok) method.resolve(waitingCall.requestId, 'ok', waitingCall.sessionId);
-                else method.reject(waitingCall.requestId, new Error('failed'), waitingCall.sessionId);
-              }
-            }
+          case 'settle':
+            settleWaiting(h.checker, { slow, obedient }, c.pick, c.ok);
             await flush();
             break;
-          }
           case 'advance':
             h.clock.advance(c.ms);
             await flush();
