@@ -87,13 +87,20 @@ describe('createStdioTransport', () => {
     expect(transport.outputOpen).toBe(false);
   });
 
-  it('writes one line per frame', () => {
+  it('writes one line per frame; the frames of one tick leave in one write', async () => {
     const output = new PassThrough();
+    const chunks: string[] = [];
+    output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
     const transport = createStdioTransport({ input: new PassThrough(), output });
     transport.start(recorder().sink);
     transport.send('{"x":1}');
     transport.send('{"y":2}');
-    expect(String(output.read())).toBe('{"x":1}\n{"y":2}\n');
+    expect(chunks).toEqual([]);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(chunks).toEqual(['{"x":1}\n{"y":2}\n']);
+    transport.send('{"z":3}');
+    await tick();
+    expect(chunks).toEqual(['{"x":1}\n{"y":2}\n', '{"z":3}\n']);
   });
 
   it('treats an output error as output gone: one onClosed, no more writes, later errors swallowed', async () => {
@@ -122,27 +129,33 @@ describe('createStdioTransport', () => {
     transport.start(sink);
     transport.send('{"n":1}');
     transport.send('{"n":2}');
-    expect(seen).toEqual([{ pressure: 'high' }]);
-    slow.release();
+    expect(seen).toEqual([]);
     await tick();
+    expect(seen).toEqual([{ pressure: 'high' }]);
     slow.release();
     await tick();
     expect(seen).toEqual([{ pressure: 'high' }, { pressure: 'normal' }]);
     expect(slow.written.join('')).toBe('{"n":1}\n{"n":2}\n');
   });
 
-  it('counts the output as gone once more than maxBufferedBytes are left unread', () => {
+  it('counts the output as gone once more than maxBufferedBytes are left unread', async () => {
     const slow = slowWritable();
     const transport = createStdioTransport({ input: new PassThrough(), output: slow.stream, maxBufferedBytes: 20 });
     const { sink, seen } = recorder();
     transport.start(sink);
     transport.send('{"n":1}');
+    await tick();
     transport.send('{"n":2}');
+    await tick();
     expect(transport.outputOpen).toBe(true);
+    expect(seen).toEqual([{ pressure: 'high' }]);
     transport.send('{"n":3}');
+    await tick();
     expect(seen).toEqual([{ pressure: 'high' }, { closed: 'output overloaded' }]);
     expect(transport.outputOpen).toBe(false);
     expect(slow.stream.writableLength).toBe(24);
+    transport.send('{"n":4}');
+    expect(transport.writesAfterClose).toBe(1);
   });
 
   it('close() ends the output, stops reading the input and is idempotent', async () => {
