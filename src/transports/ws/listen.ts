@@ -89,8 +89,13 @@ export function attachWebSocket<S>(supervisor: SessionHost<S>, socket: WebSocket
   return attachResolved(supervisor, socket, resolveTransportOptions(options));
 }
 
-function attachResolved<S>(supervisor: SessionHost<S>, socket: WebSocket, config: ResolvedTransportOptions): S | undefined {
-  const transport = createResolvedWebSocketTransport(socket, config);
+function attachResolved<S>(
+  supervisor: SessionHost<S>,
+  socket: WebSocket,
+  config: ResolvedTransportOptions,
+  stream?: Duplex,
+): S | undefined {
+  const transport = createResolvedWebSocketTransport(socket, config, stream);
   if (!supervisor.accepting) {
     transport.close('going-away');
     return undefined;
@@ -191,7 +196,7 @@ export function createUpgradeHandler(supervisor: SessionHost, options: WebSocket
     }
     socket.off('error', ignore);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      attachResolved(supervisor, ws, config);
+      attachResolved(supervisor, ws, config, socket);
     });
   };
 
