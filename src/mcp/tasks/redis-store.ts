@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { TaskEvent } from '../../../machines/task.js';
-import { applyTaskEvent, isTerminal, TaskError, type TaskPatch, type TaskRecord } from './record.js';
+import { applyTaskEvent, isTerminal, patchRecord, TaskError, type TaskPatch, type TaskRecord } from './record.js';
 import type { TaskSignal, TaskStore } from './store.js';
 
 /**
@@ -121,7 +121,11 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
       }),
     get,
     transition: (taskId: string, event: TaskEvent, patch: TaskPatch = {}) => write(taskId, (r) => applyTaskEvent(r, event, patch)),
-    patch: (taskId, patch) => write(taskId, (r) => ({ ...r, ...patch(r), version: r.version + 1 })),
+    patch: (taskId, patch) =>
+      write(taskId, (r) => {
+        const changes = patch(r);
+        return changes === undefined ? undefined : patchRecord(r, changes);
+      }),
     live: (limit) =>
       call('live', async () => {
         const ids = (await client.smembers(liveKey)).slice(0, limit);
