@@ -67,6 +67,8 @@ export interface TaskManagerOptions {
   now?: () => number;
   /** Told about background failures (lease renewal, sweep) the caller cannot see otherwise. */
   onError?: (error: unknown) => void;
+  /** The polling interval suggested to clients (`pollIntervalMs`); default 1 000 ms. */
+  pollIntervalMs?: number;
 }
 
 interface Running {
@@ -250,6 +252,7 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
   return {
     instanceId,
     store,
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
     /** Take the lease, listen for signals, start renewing and sweeping (once; `run` does it on first use). */
     start: ready,
     /**

@@ -66,7 +66,10 @@ export interface TaskOrigin {
   tool: string;
   args: unknown;
   idempotent: boolean;
+  /** What the tool gathered in the request before the task was created. */
   gathered?: unknown;
+  /** The client capabilities the creating request declared. */
+  capabilities?: Readonly<Record<string, unknown>>;
 }
 
 /** Fields a transition or a patch may set besides the status. */
