@@ -1,7 +1,7 @@
 /**
  * The task tools of the multi-instance tests, built per instance: `hold` (idempotent) and `fragile`
  * (not) block until aborted on an instance told to block, and answer at once elsewhere, naming the
- * instance, so a test sees which instance finished a task.
+ * instance, so a test sees which instance finished a task. `finish` answers once `seen.gate` resolves.
  */
 import { z } from 'zod';
 import { defineTool, type ToolDefinition } from '../../src/mcp/index.js';
@@ -10,6 +10,8 @@ import { defineTool, type ToolDefinition } from '../../src/mcp/index.js';
 export interface Seen {
   aborts: unknown[];
   started: string[];
+  /** `finish` answers once this resolves. */
+  gate?: Promise<void>;
 }
 
 export function instanceTools(label: string, block: boolean, seen: Seen = { aborts: [], started: [] }): ToolDefinition[] {
@@ -28,5 +30,14 @@ export function instanceTools(label: string, block: boolean, seen: Seen = { abor
   return [
     defineTool({ name: 'hold', input: z.object({}), task: true, idempotent: true, run: (_args, ctx) => run('hold', ctx) }),
     defineTool({ name: 'fragile', input: z.object({}), task: true, run: (_args, ctx) => run('fragile', ctx) }),
+    defineTool({
+      name: 'finish',
+      input: z.object({}),
+      task: true,
+      run: async () => {
+        await seen.gate;
+        return `finish ran on ${label}`;
+      },
+    }),
   ];
 }

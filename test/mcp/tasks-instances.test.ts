@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMcpServer } from '../../src/mcp/index.js';
 import { connectRedisTaskStore, createTaskManager, TaskError } from '../../src/mcp/tasks/index.js';
 import { listenHttp } from '../../src/transports/http.js';
+import { createDeferred } from '../helpers/deferred.js';
 import { instanceTools, type Seen } from './tasks-http-tools.js';
 import { startRedis, until } from './tasks-redis-server.js';
 import { mcp, ok, pollTask } from './tasks-wire-client.js';
@@ -24,8 +25,9 @@ afterEach(async () => {
 });
 
 /** One instance: an MCP server with its own task manager and Redis connection, on its own listener. */
-async function instance(redisUrl: string, label: string, opts: { block: boolean; leaseMs?: number }) {
+async function instance(redisUrl: string, label: string, opts: { block: boolean; leaseMs?: number; gate?: Promise<void> }) {
   const seen: Seen = { aborts: [], started: [] };
+  if (opts.gate !== undefined) seen.gate = opts.gate;
   const store = await connectRedisTaskStore({ url: redisUrl });
   const tasks = createTaskManager({ store, instanceId: label, leaseMs: opts.leaseMs ?? 5_000, onError: () => undefined });
   const server = createMcpServer({ name: label, version: '0', tools: instanceTools(label, opts.block, seen), tasks });
@@ -141,5 +143,22 @@ describe('tasks across instances (MCP over HTTP, one Redis)', () => {
     expect(await ok(a.url, 'tasks/cancel', { taskId })).toMatchObject({ resultType: 'complete' });
     await until(async () => a.seen.aborts[0], 5_000, 'the abort after the restart');
     expect((a.seen.aborts[0] as TaskError).reason).toBe('client');
+  });
+
+  it('a result that arrives while Redis is down is written once Redis is back, not lost', async () => {
+    const redis = await startRedis({ persistent: true });
+    cleanups.push(redis.stop);
+    const gate = createDeferred<void>();
+    const a = await instance(redis.url, 'a', { block: false, leaseMs: 30_000, gate: gate.promise });
+    const taskId = (await ok(a.url, 'tools/call', { name: 'finish', arguments: {} }))['taskId'] as string;
+    await redis.kill();
+    await until(async () => (await mcp(a.url, 'tasks/get', { taskId })).body.error, 5_000, 'an error while Redis is down');
+    gate.resolve();
+    await redis.restart();
+    const done = await until(async () => {
+      const task = (await mcp(a.url, 'tasks/get', { taskId })).body.result;
+      return task?.['status'] === 'completed' ? task : undefined;
+    }, 10_000, 'completed after the restart');
+    expect(done['result']).toEqual({ content: [{ type: 'text', text: 'finish ran on a' }] });
   });
 });

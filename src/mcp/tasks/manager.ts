@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { TaskCancelReason } from '../../../machines/task.js';
+import type { TaskCancelReason, TaskEvent } from '../../../machines/task.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import { createMemoryTaskStore } from './memory-store.js';
-import { isTerminal, TaskError, type TaskErrorObject, type TaskOrigin, type TaskRecord } from './record.js';
+import { isTerminal, TaskError, type TaskErrorObject, type TaskOrigin, type TaskPatch, type TaskRecord } from './record.js';
 import type { TaskSignal, TaskStore } from './store.js';
 import { acceptedAnswers, askForInput } from './task-input.js';
 
@@ -113,7 +113,20 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
     r.controller.abort(new TaskError('ERR_TASK_CANCELLED', `task ${taskId} cancelled: ${reason}`, reason));
   };
 
+  /** Stop a running task whose record ended elsewhere (cancelled, swept, taken over); wake its input waiters. */
+  const reconcile = (record: TaskRecord | undefined, taskId: string): void => {
+    const r = running.get(taskId);
+    if (r === undefined) return;
+    if (record === undefined || isTerminal(record.status)) abort(taskId, record?.reason ?? 'client');
+    else if (record.owner !== instanceId) abort(taskId, 'instance-lost');
+    else for (const wake of [...r.wakers]) wake();
+  };
+
   const onSignal = (signal: TaskSignal): void => {
+    if (signal.kind === 'resync') {
+      for (const taskId of [...running.keys()]) store.get(taskId).then((record) => reconcile(record, taskId), onError);
+      return;
+    }
     const r = running.get(signal.taskId);
     if (r === undefined) return;
     if (signal.kind === 'update') {
@@ -181,13 +194,32 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
     store.renewLease(instanceId, leaseMs).then(() => sweep(), onError).catch(onError);
   };
 
-  const settle = async (taskId: string, work: Promise<unknown>): Promise<void> => {
+  /**
+   * Write a task's outcome. While the store is unreachable the write is retried (backing off up to
+   * 5 s) until it lands, the task is aborted, the manager shuts down or the task's ttl has passed,
+   * so a result is not lost to a short outage.
+   */
+  const settle = async (record: TaskRecord, r: Running, work: Promise<unknown>): Promise<void> => {
+    let event: TaskEvent;
+    let patch: TaskPatch;
     try {
-      const result = await work;
-      await store.transition(taskId, { type: 'task.complete' }, { result });
+      patch = { result: await work };
+      event = { type: 'task.complete' };
     } catch (error) {
-      const r = running.get(taskId);
-      if (r?.controller.signal.aborted !== true) await store.transition(taskId, { type: 'task.error' }, { error: errorObjectOf(error) });
+      if (r.controller.signal.aborted) return;
+      patch = { error: errorObjectOf(error) };
+      event = { type: 'task.error' };
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.transition(record.taskId, event, patch);
+        return;
+      } catch (error) {
+        const retry = error instanceof TaskError && error.code === 'ERR_TASK_STORE_UNAVAILABLE';
+        if (!retry || stopped || r.controller.signal.aborted || now() >= record.createdAt + record.ttlMs) throw error;
+        onError(error);
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(5_000, 50 * 2 ** Math.min(attempt, 7))));
+      }
     }
   };
 
@@ -202,7 +234,7 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
       Math.max(0, record.createdAt + record.ttlMs - now()),
     );
     const work$ = Promise.resolve().then(() => work(contextFor(record.taskId, r)));
-    void settle(record.taskId, work$)
+    void settle(record, r, work$)
       .catch(onError)
       .finally(() => {
         clock.clearTimeout(r.ttlTimer);

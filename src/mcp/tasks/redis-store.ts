@@ -63,7 +63,7 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
   const channel = `${prefix}signals`;
   // Offline queue off on the command client: a command while Redis is down fails at once.
   const client = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const subscriber = new Redis(options.url, { lazyConnect: true, autoResubscribe: true });
+  const subscriber = new Redis(options.url, { lazyConnect: true, autoResubscribe: false });
   const listeners = new Set<(signal: TaskSignal) => void>();
   // Connection errors surface as rejected commands; the clients' own 'error' events are expected
   // while Redis is down and must not crash the process.
@@ -92,6 +92,16 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
     await client.connect();
     await subscriber.connect();
     await subscriber.subscribe(channel);
+  });
+  // Signals published while the subscriber was away are lost (pub/sub keeps nothing): once it is
+  // subscribed again, tell the listeners to re-read the tasks they run (a `resync` signal).
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        for (const l of [...listeners]) l({ taskId: '*', kind: 'resync' });
+      },
+      () => undefined,
+    );
   });
 
   const get = (taskId: string): Promise<TaskRecord | undefined> => call('get', async () => decode(await client.hgetall(key(taskId))));

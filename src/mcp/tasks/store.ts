@@ -11,8 +11,12 @@ import type { TaskPatch, TaskRecord } from './record.js';
  */
 export interface TaskSignal {
   taskId: string;
-  /** `cancel`: stop it; `update`: new input answers; `takeover`: `owner` now runs it (idempotent takeover). */
-  kind: 'cancel' | 'update' | 'takeover';
+  /**
+   * `cancel`: stop it; `update`: new input answers; `takeover`: `owner` now runs it (idempotent
+   * takeover); `resync` (`taskId: '*'`): signals may have been missed (the store reconnected), re-read
+   * every task you run.
+   */
+  kind: 'cancel' | 'update' | 'takeover' | 'resync';
   owner?: string;
 }
 
