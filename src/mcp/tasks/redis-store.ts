@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { TaskEvent } from '../../../machines/task.js';
 import { applyTaskEvent, isTerminal, patchRecord, TaskError, type TaskPatch, type TaskRecord } from './record.js';
 import type { TaskSignal, TaskStore } from './store.js';
@@ -61,6 +60,8 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
   const liveKey = `${prefix}live`;
   const leaseKey = (owner: string): string => `${prefix}lease:${owner}`;
   const channel = `${prefix}signals`;
+  // ioredis is loaded on first use, so importing the MCP module costs nothing without Redis.
+  const { Redis } = await import('ioredis');
   // Offline queue off on the command client: a command while Redis is down fails at once.
   const client = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   const subscriber = new Redis(options.url, { lazyConnect: true, autoResubscribe: false });
