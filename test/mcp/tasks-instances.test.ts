@@ -5,17 +5,13 @@
  * unless the tool is idempotent, in which case another instance takes it over and finishes it;
  * while Redis is down the wire answers with a clear error, and tasks read again once it is back.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMcpServer } from '../../src/mcp/index.js';
 import { connectRedisTaskStore, createTaskManager, TaskError } from '../../src/mcp/tasks/index.js';
 import { listenHttp } from '../../src/transports/http.js';
 import { createDeferred } from '../helpers/deferred.js';
 import { instanceTools, type Seen } from './tasks-http-tools.js';
-import { startRedis, until } from './tasks-redis-server.js';
+import { spawnInstance, startRedis, until } from './tasks-redis-server.js';
 import { mcp, ok, pollTask } from './tasks-wire-client.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -42,26 +38,10 @@ async function instance(redisUrl: string, label: string, opts: { block: boolean;
   return { url: listener.url, seen, tasks };
 }
 
-/** Instance A as a child process (so it can be killed with SIGKILL); resolves with its URL. */
+/** Instance A as a child process (so it can be killed with SIGKILL). */
 async function childInstance(redisUrl: string, leaseMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tasks-http-child.ts', import.meta.url)), redisUrl, String(leaseMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  });
-  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  const { url } = JSON.parse(line) as { url: string };
-  return {
-    url,
-    async kill(): Promise<void> {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    },
-  };
+  const child = await spawnInstance<{ url: string }>(new URL('./tasks-http-child.ts', import.meta.url), [redisUrl, String(leaseMs)], cleanups);
+  return { url: child.first.url, kill: child.kill };
 }
 
 describe('tasks across instances (MCP over HTTP, one Redis)', () => {

@@ -1,5 +1,5 @@
 import { JsonRpcError } from '../../jsonrpc/errors.js';
-import type { InputRequest } from '../input.js';
+import { CAPABILITY, type InputRequest } from '../input.js';
 import type { LogLevel } from '../logging.js';
 import { McpErrorCode } from '../modern.js';
 import type { ToolContext, ToolDefinition } from '../tools.js';
@@ -42,12 +42,6 @@ export interface TaskToolContext {
   sample(key: string, params: Record<string, unknown>): Promise<unknown>;
   listRoots(key: string): Promise<unknown>;
 }
-
-const CAPABILITY: Record<InputRequest['method'], string> = {
-  'elicitation/create': 'elicitation',
-  'sampling/createMessage': 'sampling',
-  'roots/list': 'roots',
-};
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
