@@ -97,7 +97,11 @@ if (isMain) {
     process.stderr.write(`invalid --task-store: ${kind} (memory or redis)\n`);
     process.exit(2);
   }
-  const { listener, close } = await startConformanceServer(port, kind === 'redis' ? { kind, url: values['redis-url'] } : { kind });
+  const started = await startConformanceServer(port, kind === 'redis' ? { kind, url: values['redis-url'] } : { kind }).catch((error: unknown) => {
+    process.stderr.write(`could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+  const { listener, close } = started;
   process.stderr.write(`listening ${listener.url}\n`);
   let stopping = false;
   const stop = () => {
