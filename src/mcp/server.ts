@@ -212,8 +212,13 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   const dialect = openMethods === undefined ? mcpDialect : createMcpDialect({ openMethods });
   const { hub, tasks: taskManager, ...table } = mcpMethods(info);
   const supervisor = createSupervisor({ ...supervisorOptions, dialect, ...table });
-  // A task manager the server made itself ends with it: its running tasks fail with `shutdown`.
-  if (tasks === undefined && taskManager !== undefined) void supervisor.stopped.then(() => taskManager.shutdown()).catch(() => undefined);
+  if (taskManager !== undefined) {
+    // Take the lease and listen for signals now, so this instance sweeps orphaned tasks even before
+    // it runs one; a store that is down now is tried again on the next task request.
+    taskManager.start().catch(() => undefined);
+    // A task manager the server made itself ends with it: its running tasks fail with `shutdown`.
+    if (tasks === undefined) void supervisor.stopped.then(() => taskManager.shutdown()).catch(() => undefined);
+  }
   supervisor.on('session.draining', ({ sessionId }) => hub.endSession(sessionId));
   const legacySessions = () => [...supervisor.sessions()].filter((session) => mcpSessionInfo(session).protocolVersion !== undefined);
   const mcp: McpServerControls = {

@@ -245,6 +245,7 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
 
   /** Take the lease and subscribe, once (again after a failed attempt). */
   const ready = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     starting ??= (async () => {
       await store.renewLease(instanceId, leaseMs);
       unsubscribe = await store.subscribe(onSignal);
@@ -309,15 +310,20 @@ export function createTaskManager(options: TaskManagerOptions = {}) {
     onTakeover(resolve: (record: TaskRecord) => TaskWork | undefined): void {
       takeover = resolve;
     },
-    get: (taskId: string) => store.get(taskId),
+    async get(taskId: string): Promise<TaskRecord | undefined> {
+      await ready();
+      return store.get(taskId);
+    },
     /** Cancel a task (any owner); resolves with the cancelled record, or `undefined` when it was not running. */
     async cancel(taskId: string): Promise<TaskRecord | undefined> {
+      await ready();
       const record = await store.transition(taskId, { type: 'task.cancel', reason: 'client' });
       if (record !== undefined) await store.publish({ taskId, kind: 'cancel' });
       return record;
     },
     /** Answer a task's open input requests (any owner; answers to keys not open are ignored); `undefined` when unknown. */
     async update(taskId: string, inputResponses: Record<string, unknown>): Promise<TaskRecord | undefined> {
+      await ready();
       let known = false;
       const record = await store.patch(taskId, (current) => {
         known = true;
