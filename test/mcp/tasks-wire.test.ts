@@ -10,6 +10,7 @@ import { createMcpServer, defineTool, type McpServer } from '../../src/mcp/index
 import { createMemoryTaskStore, createTaskManager, TaskError, type TaskStore } from '../../src/mcp/tasks/index.js';
 import { listenHttp, type HttpListener } from '../../src/transports/http.js';
 import { createDeferred } from '../helpers/deferred.js';
+import { until } from './tasks-redis-server.js';
 import { mcp, ok, pollTask } from './tasks-wire-client.js';
 
 const aborts: unknown[] = [];
@@ -46,6 +47,19 @@ const tools = [
       });
       return `a=${JSON.stringify(answers['a'])} b=${JSON.stringify(answers['b'])}`;
     },
+  }),
+  defineTool({
+    name: 'brief',
+    input: z.object({}),
+    task: true,
+    taskTtlMs: 300,
+    run: (_args, ctx) =>
+      new Promise((_resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => {
+          aborts.push(ctx.signal.reason);
+          reject(ctx.signal.reason as Error);
+        });
+      }),
   }),
   defineTool({
     name: 'broken',
@@ -185,5 +199,28 @@ describe('tasks on the wire', () => {
     const refused = await mcp(url, 'tools/call', { name: 'wait', arguments: {} });
     expect(refused.body.result).toBeUndefined();
     expect(refused.body.error).toMatchObject({ code: -32603, data: { code: 'ERR_TASK_STORE_FULL' } });
+  });
+
+  it('fails the running tasks with shutdown when the manager shuts down; the handler is aborted with reason shutdown', async () => {
+    const url = await start();
+    const taskId = (await ok(url, 'tools/call', { name: 'wait', arguments: {} }))['taskId'] as string;
+    await pollTask(url, taskId, () => started.count === 1);
+    await server!.mcp.tasks!.shutdown();
+    const failed = await ok(url, 'tasks/get', { taskId });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: -32603, message: 'task failed: shutdown', data: { reason: 'shutdown' } } });
+    expect((aborts[0] as TaskError).reason).toBe('shutdown');
+    const refused = await mcp(url, 'tools/call', { name: 'wait', arguments: {} });
+    expect(refused.body.error).toMatchObject({ code: -32603, message: 'Task manager is shut down' });
+  });
+
+  it('a task past its ttl is gone (-32602) and its handler is aborted with reason ttl-expired', async () => {
+    const url = await start();
+    const created = await ok(url, 'tools/call', { name: 'brief', arguments: {} });
+    expect(created['ttlMs']).toBe(300);
+    const taskId = created['taskId'] as string;
+    const gone = await until(async () => (await mcp(url, 'tasks/get', { taskId })).body.error, 5_000, 'the task to expire');
+    expect(gone).toMatchObject({ code: -32602, data: { taskId } });
+    await until(async () => aborts[0], 5_000, 'the abort of the expired task');
+    expect((aborts[0] as TaskError).reason).toBe('ttl-expired');
   });
 });

@@ -52,6 +52,11 @@ export function tasksRequiredError(what: string): JsonRpcError {
  */
 export function storeFailure(error: unknown): unknown {
   if (!(error instanceof TaskError)) return error;
-  const message = error.code === 'ERR_TASK_STORE_UNAVAILABLE' ? 'Task store unavailable' : `Task store error (${error.code})`;
+  const message =
+    error.code === 'ERR_TASK_STORE_UNAVAILABLE'
+      ? 'Task store unavailable'
+      : error.code === 'ERR_TASK_CANCELLED'
+        ? 'Task manager is shut down'
+        : `Task store error (${error.code})`;
   return new JsonRpcError(ErrorCode.InternalError, message, { code: error.code, detail: error.message });
 }
