@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { createSupervisor } from '../../src/index.js';
+import { listenWebSocket, type WebSocketListener } from '../../src/transports/ws.js';
 import { createResolvedWebSocketTransport } from '../../src/transports/ws/transport.js';
 import { resolveTransportOptions } from '../../src/transports/ws/options.js';
 import type { TransportSink } from '../../src/index.js';
@@ -62,5 +64,29 @@ describe('WebSocket transport batching', () => {
     expect(transport.underPressure).toBe(false);
     await new Promise<void>((resolve) => process.nextTick(resolve));
     expect(calls).toEqual(['cork', 'uncork']);
+  });
+
+  it('a listener closed in the same tick as a send still delivers the frame before the socket goes', async () => {
+    const held: { listener?: WebSocketListener } = {};
+    const supervisor = createSupervisor({
+      methods: {
+        bye: (_params, ctx) => {
+          ctx.session.notify('notifications/bye', {});
+          void held.listener?.close();
+          return 'never sent';
+        },
+      },
+    });
+    const listener = await listenWebSocket(supervisor, { host: '127.0.0.1', port: 0 });
+    held.listener = listener;
+    const client = new WebSocket(listener.url);
+    await once(client, 'open');
+    const received: string[] = [];
+    client.on('message', (data) => received.push(String(data)));
+    const closed = once(client, 'close');
+    client.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'bye' }));
+    await closed;
+    expect(received.map((text) => JSON.parse(text) as unknown)).toEqual([{ jsonrpc: '2.0', method: 'notifications/bye', params: {} }]);
+    await supervisor.close();
   });
 });

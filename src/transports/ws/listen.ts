@@ -6,7 +6,7 @@ import { bindServer, closeServer } from '../bind.js';
 import { authenticateRequest, resolveHostPolicy, type RequestGuardOptions } from '../request-guard.js';
 import type { Transport } from '../types.js';
 import { resolveTransportOptions, type ResolvedTransportOptions, type WebSocketTransportOptions } from './options.js';
-import { createResolvedWebSocketTransport } from './transport.js';
+import { createResolvedWebSocketTransport, flushWebSocket } from './transport.js';
 
 /**
  * What the WebSocket server needs of a supervisor. A `Supervisor` from `createSupervisor()` is one;
@@ -212,7 +212,10 @@ export function createUpgradeHandler(supervisor: SessionHost, options: WebSocket
     close() {
       accepting = false;
       for (const socket of [...upgrading]) socket.destroy();
-      for (const ws of [...wss.clients]) ws.terminate();
+      for (const ws of [...wss.clients]) {
+        flushWebSocket(ws);
+        ws.terminate();
+      }
       wss.close();
     },
   };

@@ -187,7 +187,8 @@ class WsTransport implements WebSocketTransport {
     }
   }
 
-  private readonly uncork = (): void => {
+  /** @internal Write what is corked now (before the socket is destroyed). */
+  readonly uncork = (): void => {
     if (!this.corked) return;
     this.corked = false;
     this.stream?.uncork();
@@ -226,6 +227,9 @@ class WsTransport implements WebSocketTransport {
 
   /** Close the socket with `code` (unless it is closing already) and report the output gone. */
   private closeWith(code: number, detail: string): void {
+    // What was sent before the close leaves now, ahead of the close frame (a listener closing in
+    // the same tick destroys the socket).
+    this.uncork();
     if (!this.closeRequested && !this.detached) {
       this.closeRequested = true;
       const socket = this.socket;
@@ -345,6 +349,20 @@ class WsTransport implements WebSocketTransport {
     if (this.code === undefined) this.code = code;
     this.reportClosed(`peer closed ${code}`);
   }
+}
+
+/**
+ * Write now what the transport of `socket` holds corked for this tick, if any (before the socket
+ * is destroyed).
+ *
+ * @example
+ * ```ts
+ * flushWebSocket(ws);
+ * ws.terminate();
+ * ```
+ */
+export function flushWebSocket(socket: WebSocket): void {
+  transportOf.get(socket)?.uncork();
 }
 
 /**
