@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
@@ -75,6 +76,8 @@ export interface McpMethods {
   hub: SubscriptionHub;
   /** The task manager, when the server serves tasks. */
   tasks: TaskManager | undefined;
+  /** The `Mcp-Param-*` check of `tools/call` for Streamable HTTP (see {@link McpServerControls.checkHeaders}). */
+  checkHeaders(request: IncomingMessage, message: unknown): string | undefined;
 }
 
 const InitializeParams = z.object({
@@ -159,7 +162,7 @@ export function mcpMethods(info: McpServerInfo): McpMethods {
     ...info.notifications,
     'notifications/initialized': (_params, session) => markClientInitialized(session),
   };
-  return { methods, notifications, hub, tasks };
+  return { methods, notifications, hub, tasks, checkHeaders: (request, message) => registry.checkHeaders(request.headers, message) };
 }
 
 function readUri(params: unknown): string {
@@ -210,7 +213,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   if (cache !== undefined) info.cache = cache;
   if (tasks !== undefined) info.tasks = tasks;
   const dialect = openMethods === undefined ? mcpDialect : createMcpDialect({ openMethods });
-  const { hub, tasks: taskManager, ...table } = mcpMethods(info);
+  const { hub, tasks: taskManager, checkHeaders, ...table } = mcpMethods(info);
   const supervisor = createSupervisor({ ...supervisorOptions, dialect, ...table });
   if (taskManager !== undefined) {
     // Take the lease and listen for signals now, so this instance sweeps orphaned tasks even before
@@ -226,6 +229,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     tasks: taskManager,
     changed: (kind) => hub.changed(kind, legacySessions()),
     updated: (uri) => hub.updated(uri),
+    checkHeaders,
   };
   return Object.assign(supervisor, { mcp });
 }
@@ -247,6 +251,12 @@ export interface McpServerControls {
   changed(kind: 'tools' | 'prompts' | 'resources'): void;
   /** A resource changed: `notifications/resources/updated` to its subscribers. */
   updated(uri: string): void;
+  /**
+   * Check a modern Streamable HTTP POST's `Mcp-Param-*` headers against the `tools/call` arguments
+   * (the tools' `x-mcp-header` annotations): what is wrong, or `undefined`. `listenHttp` and
+   * `createHttpHandler` use it unless given their own `checkHeaders`.
+   */
+  checkHeaders(request: IncomingMessage, message: unknown): string | undefined;
 }
 
 /**

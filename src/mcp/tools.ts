@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { checkParamHeaders, paramHeaderBindings, type ParamHeaderBinding } from './param-headers.js';
 import { z } from 'zod';
 import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
@@ -280,6 +282,8 @@ export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
   private readonly listed: ListedTool[] = [];
   private readonly tasks: TaskManager | undefined;
+  /** The `x-mcp-header` parameters of the tools that have any. */
+  private readonly headerBindings = new Map<string, ParamHeaderBinding[]>();
 
   /** `tasks` runs the tools declared with `task`; without it such a tool is refused at construction. */
   constructor(tools: readonly ToolDefinition[], options: { tasks?: TaskManager } = {}) {
@@ -289,6 +293,8 @@ export class ToolRegistry {
       this.tools.set(tool.name, tool);
       const { $schema: _schema, ...generated } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
       const entry: ListedTool = { name: tool.name, inputSchema: tool.inputSchema ?? generated };
+      const bindings = paramHeaderBindings(tool.name, entry.inputSchema);
+      if (bindings.length > 0) this.headerBindings.set(tool.name, bindings);
       if (tool.description !== undefined) entry.description = tool.description;
       if (tool.task !== undefined) {
         if (this.tasks === undefined) throw new TypeError(`tool ${tool.name} is a task tool but no task manager was given`);
@@ -311,6 +317,19 @@ export class ToolRegistry {
   /** The `tools/list` result. */
   list(): { tools: ListedTool[] } {
     return { tools: this.listed };
+  }
+
+  /**
+   * For a `tools/call` over Streamable HTTP: its `Mcp-Param-*` headers against its arguments
+   * ({@link checkParamHeaders}); `undefined` when they agree or the message is anything else.
+   */
+  checkHeaders(headers: IncomingHttpHeaders, message: unknown): string | undefined {
+    if (this.headerBindings.size === 0 || typeof message !== 'object' || message === null) return undefined;
+    const { method, params } = message as { method?: unknown; params?: unknown };
+    if (method !== 'tools/call' || typeof params !== 'object' || params === null) return undefined;
+    const { name, arguments: args } = params as { name?: unknown; arguments?: unknown };
+    const bindings = typeof name === 'string' ? this.headerBindings.get(name) : undefined;
+    return bindings === undefined ? undefined : checkParamHeaders(headers, bindings, args);
   }
 
   /**
