@@ -33,6 +33,24 @@ export interface SessionCloseInfo {
   failed: boolean;
 }
 
+/**
+ * A transport that carries exactly one exchange (a modern Streamable HTTP POST: one request, one
+ * answer) says so with `singleExchange: true`; its session runs on the lean connection actor (the
+ * same decisions as the connection machine, without xstate's interpreter, which cost most of such
+ * a short session's CPU).
+ *
+ * @example
+ * ```ts
+ * class OnePost implements Transport, SingleExchangeTransport {
+ *   readonly singleExchange = true as const;
+ *   // …
+ * }
+ * ```
+ */
+export interface SingleExchangeTransport {
+  readonly singleExchange?: true;
+}
+
 /** How the runtime asks a transport to close, by the reason of the close. */
 const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
   reason === 'session-failed' ? 'internal-error' : reason === null || reason === 'transport-closed' ? 'normal' : 'going-away';
@@ -68,7 +86,8 @@ export class Session implements SessionHandle, TransportSink {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent);
+    const lean = (transport as SingleExchangeTransport).singleExchange === true ? rt.inspection : undefined;
+    this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent, undefined, lean);
   }
 
   /** The connection actor (its snapshot is the session's state). */

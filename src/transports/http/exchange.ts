@@ -24,6 +24,8 @@ import { ResponseStream } from './response-stream.js';
  */
 export class HttpExchangeTransport implements Transport {
   readonly kind = 'streamable-http' as const;
+  /** One POST, one answer: its session runs on the lean connection actor. */
+  readonly singleExchange = true as const;
   /** Which spec era this exchange speaks. */
   readonly era = 'modern' as const;
   private readonly stream: ResponseStream;
