@@ -153,7 +153,8 @@ export class LeanConnectionActor implements ActorRef<ConnectionSnapshot, Connect
     errorListener?: (error: unknown) => void,
     completeListener?: () => void,
   ): Subscription {
-    const observer = toObserver(nextOrObserver, errorListener, completeListener);
+    // An observer object is used as it is (the driver's, once per connection); functions are wrapped.
+    const observer = typeof nextOrObserver === 'object' ? nextOrObserver : toObserver(nextOrObserver, errorListener, completeListener);
     if (this.snapshot.status !== 'active') {
       if (this.snapshot.status === 'error') observer.error?.(this.snapshot.error);
       else observer.complete?.();

@@ -74,6 +74,7 @@ export class ConnectionDriver implements ConnectionEffects {
   private admitting = false;
   private gateOpen = true;
   private drainTimer: unknown = undefined;
+  private drainTimerWanted = false;
 
   /**
    * @param sessionId the connection's id (`s1`, `guard1`, …): the actor's input, so inspection tells them apart.
@@ -211,25 +212,37 @@ export class ConnectionDriver implements ConnectionEffects {
     this.host.closeTransport(reason);
   }
 
-  /** @internal */
+  /**
+   * @internal The machine's `startDrainTimer`. The timer is armed by `drainStarted`, the next entry
+   * action of `draining`, and only if a handler still runs: an idle connection leaves `draining` on
+   * the `handlers.idle` that `drainStarted` queues, before any deadline could pass (a one-exchange
+   * HTTP session drains idle every time, and a timer armed and cleared per request is measurable).
+   */
   startDrainTimer(): void {
-    this.drainTimer = this.clock.setTimeout(() => {
-      this.drainTimer = undefined;
-      this.send({ type: 'timer.drainDeadline' });
-    }, this.drainTimeoutMs);
+    this.drainTimerWanted = true;
   }
 
-  /** @internal */
+  /** @internal The machine's `stopDrainTimer`. */
   stopDrainTimer(): void {
+    this.drainTimerWanted = false;
     if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
   }
 
-  /** @internal */
+  /** @internal The machine's `drainStarted`. */
   drainStarted(reason: DrainReason): void {
     this.host.drainStarted?.(reason);
-    // The actor is mid-transition: queue the event, it is taken once `draining` is entered.
-    if (!this.host.busy) this.actor.send({ type: 'handlers.idle' });
+    if (!this.host.busy) {
+      // The actor is mid-transition: queue the event, it is taken once `draining` is entered.
+      this.actor.send({ type: 'handlers.idle' });
+      return;
+    }
+    if (this.drainTimerWanted && this.drainTimer === undefined) {
+      this.drainTimer = this.clock.setTimeout(() => {
+        this.drainTimer = undefined;
+        this.send({ type: 'timer.drainDeadline' });
+      }, this.drainTimeoutMs);
+    }
   }
 
   private stopped(error: unknown): void {
