@@ -2,7 +2,7 @@
  * Summarize a V8 `.cpuprofile`: the top functions by self time and by inclusive time (each
  * function counted once per sample however deep it recurses), as percentages of all samples.
  *
- *   npx tsx bench/profile/summarize.ts /tmp/prof/CPU.….cpuprofile [top]
+ *   npx tsx bench/profile/summarize.ts /tmp/prof/CPU.….cpuprofile [top] [lastMs]
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples: number[];
+  timeDeltas: number[];
 }
 
 const label = (node: ProfileNode): string => {
@@ -23,9 +24,18 @@ const label = (node: ProfileNode): string => {
   return `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1}`;
 };
 
-/** The top `top` functions by self and by inclusive share of the samples, as text. */
-export function summarizeProfile(path: string, top = 40): string {
+/**
+ * The top `top` functions by self and by inclusive share of the samples, as text; with
+ * `lastMs`, only the samples of the profile's last `lastMs` milliseconds.
+ */
+export function summarizeProfile(path: string, top = 40, lastMs?: number): string {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  if (lastMs !== undefined) {
+    let t = 0;
+    const times = profile.timeDeltas.map((delta) => (t += delta));
+    const from = t - lastMs * 1000;
+    profile.samples = profile.samples.filter((_, i) => times[i]! >= from);
+  }
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -57,5 +67,6 @@ export function summarizeProfile(path: string, top = 40): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(summarizeProfile(process.argv[2]!, Number(process.argv[3] ?? '40')));
+  const lastMs = process.argv[4];
+  console.log(summarizeProfile(process.argv[2]!, Number(process.argv[3] ?? '40'), lastMs === undefined ? undefined : Number(lastMs)));
 }
