@@ -24,7 +24,7 @@ const abort = Number(arg('abort', '0'));
 const top = Number(arg('top', '40'));
 mkdirSync(dir, { recursive: true });
 const before = new Set(readdirSync(dir));
-const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir];
+const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', arg('interval', '1000')];
 
 if (abort > 0) {
   console.log(JSON.stringify(await runHttpAbort(abort, nodeArgs)));

@@ -68,8 +68,6 @@ const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
  * ```
  */
 export class Session implements SessionHandle, TransportSink {
-  /** Resolves once the session is closed and every handler has settled or been abandoned. */
-  readonly closed: Promise<SessionCloseInfo>;
   private inflightTable: InFlight | undefined = undefined;
   private readonly driver: ConnectionDriver;
   private readonly rt: SessionRuntime;
@@ -78,16 +76,30 @@ export class Session implements SessionHandle, TransportSink {
   private failureReported = false;
   private outgoing: OutgoingRequests | undefined = undefined;
   private localsMap: Map<string, unknown> | undefined = undefined;
-  private resolveClosed!: (info: SessionCloseInfo) => void;
+  // Made when first asked for: most sessions (one per modern HTTP exchange) are never awaited.
+  private closedPromise: Promise<SessionCloseInfo> | undefined = undefined;
+  private resolveClosed: ((info: SessionCloseInfo) => void) | undefined = undefined;
+  private closeInfo: SessionCloseInfo | undefined = undefined;
 
   /** @internal */
   constructor(rt: SessionRuntime, readonly id: string, readonly transport: Transport, parent: AnyActorRef) {
     this.rt = rt;
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     const lean = (transport as SingleExchangeTransport).singleExchange === true ? rt.inspection : undefined;
     this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent, undefined, lean);
+  }
+
+  /** Resolves once the session is closed and every handler has settled or been abandoned. */
+  get closed(): Promise<SessionCloseInfo> {
+    if (this.closedPromise === undefined) {
+      const info = this.closeInfo;
+      this.closedPromise =
+        info !== undefined
+          ? Promise.resolve(info)
+          : new Promise((resolve) => {
+              this.resolveClosed = resolve;
+            });
+    }
+    return this.closedPromise;
   }
 
   /** The connection actor (its snapshot is the session's state). */
@@ -323,7 +335,8 @@ export class Session implements SessionHandle, TransportSink {
       drainReason: this.driver.drainReason,
       failed: this.failureReported,
     };
+    this.closeInfo = info;
     this.rt.sessionFinished(this, info);
-    this.resolveClosed(info);
+    this.resolveClosed?.(info);
   }
 }
