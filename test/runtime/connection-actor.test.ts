@@ -33,20 +33,21 @@ describe('LeanConnectionActor', () => {
   it('queues the events its own actions send, and reads the state before the step while they run', () => {
     const { parent } = recordingParent();
     const seen: unknown[] = [];
-    let actor!: LeanConnectionActor;
-    actor = new LeanConnectionActor(
+    const self: { actor?: LeanConnectionActor } = {};
+    const actor = new LeanConnectionActor(
       parent,
       's1',
       effects({
         drainStarted: () => {
-          seen.push(actor.getSnapshot().value);
-          actor.send({ type: 'handlers.idle' });
-          seen.push(actor.getSnapshot().value);
+          seen.push(self.actor!.getSnapshot().value);
+          self.actor!.send({ type: 'handlers.idle' });
+          seen.push(self.actor!.getSnapshot().value);
         },
         cancelHandlers: (reason) => seen.push(`cancel:${reason}`),
       }),
       new InspectionSink(parent),
     );
+    self.actor = actor;
     const snapshots: unknown[] = [];
     let completed = 0;
     actor.subscribe({ next: (s) => snapshots.push(s.value), complete: () => (completed += 1) });
