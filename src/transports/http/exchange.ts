@@ -48,7 +48,7 @@ export class HttpExchangeTransport implements Transport {
       keepAliveMs: options.keepAliveMs,
       maxBufferedBytes: options.maxBufferedBytes,
       timers: options.timers,
-      onAbort: this.onAbort,
+      onAbort: this.onAbort.bind(this),
     });
   }
 
@@ -123,9 +123,9 @@ export class HttpExchangeTransport implements Transport {
     queueMicrotask(() => this.sink?.onInputEnded());
   }
 
-  private readonly onAbort = (): void => {
+  private onAbort(): void {
     if (this.answered || this.closeReported) return;
     this.closeReported = true;
     this.sink?.onClosed('response closed by the client');
-  };
+  }
 }
