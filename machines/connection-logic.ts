@@ -161,7 +161,15 @@ export function stepConnection(s: ConnectionSnapshot, event: ConnectionEvent, ef
 type AnyActorSystem = ActorSystem<any>;
 type Scope = ActorScope<ConnectionSnapshot, ConnectionEvent, AnyActorSystem>;
 
-const NO_EFFECTS: ConnectionEffects = {
+/**
+ * Actions that do nothing (the machine's defaults): what an unbound lean connection actor runs.
+ *
+ * @example
+ * ```ts
+ * const effects: ConnectionEffects = { ...NO_CONNECTION_EFFECTS, cancelHandlers: (reason) => log.push(reason) };
+ * ```
+ */
+export const NO_CONNECTION_EFFECTS: ConnectionEffects = Object.freeze({
   admit: () => {},
   stopAdmitting: () => {},
   startDrainTimer: () => {},
@@ -170,7 +178,7 @@ const NO_EFFECTS: ConnectionEffects = {
   blockSends: () => {},
   cancelHandlers: () => {},
   closeTransport: () => {},
-};
+});
 
 const effectsByActor = new WeakMap<AnyActorRef, ConnectionEffects>();
 
@@ -189,7 +197,7 @@ export function bindConnectionEffects(actor: AnyActorRef, effects: ConnectionEff
   effectsByActor.set(actor, effects);
 }
 
-const effectsOf = (scope: Scope): ConnectionEffects => effectsByActor.get(scope.self) ?? NO_EFFECTS;
+const effectsOf = (scope: Scope): ConnectionEffects => effectsByActor.get(scope.self) ?? NO_CONNECTION_EFFECTS;
 
 /**
  * The connection lifecycle as a lean `ActorLogic`: {@link stepConnection} with the actions of the

@@ -1,4 +1,4 @@
-import { toObserver, type ActorRef, type AnyActorRef, type InteropSubscribable, type Observer, type Readable, type Subscription } from 'xstate';
+import type { ActorRef, AnyActorRef } from 'xstate';
 import type { ConnectionEvent } from '../../machines/connection.js';
 import {
   connectionLogicLean,
@@ -9,8 +9,7 @@ import {
   type ConnectionSnapshot,
 } from '../../machines/connection-logic.js';
 import type { InspectionSink } from './handler-actor.js';
-
-const NO_SUBSCRIPTION: Subscription = { unsubscribe: () => {} };
+import { LeanActorRef } from './lean-actor.js';
 
 /**
  * One connection actor, lean: it runs {@link connectionLogicLean} (the connection machine's
@@ -32,15 +31,14 @@ const NO_SUBSCRIPTION: Subscription = { unsubscribe: () => {} };
  * actor.send({ type: 'transport.closed' });
  * ```
  */
-export class LeanConnectionActor implements ActorRef<ConnectionSnapshot, ConnectionEvent> {
+export class LeanConnectionActor extends LeanActorRef<ConnectionSnapshot> implements ActorRef<ConnectionSnapshot, ConnectionEvent> {
   readonly id = 'connection';
   readonly sessionId: string;
   readonly system: AnyActorRef['system'];
   readonly src = connectionLogicLean;
   readonly logic = connectionLogicLean;
   readonly ref = this;
-  private snapshot: ConnectionSnapshot;
-  private observers: Set<Observer<ConnectionSnapshot>> | undefined = undefined;
+  protected snapshot: ConnectionSnapshot;
   private started = false;
   private processing = false;
   private queue: ConnectionEvent[] | undefined = undefined;
@@ -51,6 +49,7 @@ export class LeanConnectionActor implements ActorRef<ConnectionSnapshot, Connect
     private readonly effects: ConnectionEffects,
     private readonly sink: InspectionSink,
   ) {
+    super();
     this.system = _parent.system;
     this.snapshot = initialConnectionSnapshot({ sessionId: connectionId });
     if (sink.active) {
@@ -115,89 +114,15 @@ export class LeanConnectionActor implements ActorRef<ConnectionSnapshot, Connect
     }
     this.processing = false;
     if (next === this.snapshot) return;
-    this.snapshot = next;
-    if (this.observers !== undefined) {
-      for (const observer of [...this.observers]) observer.next?.(next);
-      if (next.status === 'done') {
-        for (const observer of [...this.observers]) observer.complete?.();
-        this.observers = undefined;
-      }
-    }
+    this.publish(next);
     if (inspected) this.sink.send({ type: '@xstate.snapshot', actorRef: this, event, snapshot: next });
   }
 
   /** An action threw: the actor fails (status `error`), like an xstate actor, and tells its parent. */
   private failed(error: unknown): void {
     const s = this.snapshot;
-    this.snapshot = { status: 'error', value: s.value, context: s.context, output: undefined, error, hasTag: () => false };
     this.queue = undefined;
-    const observers = this.observers;
-    this.observers = undefined;
-    if (observers !== undefined) for (const observer of [...observers]) observer.error?.(error);
+    this.publishError({ status: 'error', value: s.value, context: s.context, output: undefined, error, hasTag: () => false });
     this._parent.send({ type: 'xstate.error.actor.connection', error });
   }
-
-  getSnapshot(): ConnectionSnapshot {
-    return this.snapshot;
-  }
-
-  getPersistedSnapshot(): ConnectionSnapshot {
-    return this.snapshot;
-  }
-
-  /** A connection actor is stopped by its runtime (it reaches `closed`), never from outside. */
-  stop(): void {}
-
-  subscribe(
-    nextOrObserver?: Observer<ConnectionSnapshot> | ((snapshot: ConnectionSnapshot) => void),
-    errorListener?: (error: unknown) => void,
-    completeListener?: () => void,
-  ): Subscription {
-    // An observer object is used as it is (the driver's, once per connection); functions are wrapped.
-    const observer = typeof nextOrObserver === 'object' ? nextOrObserver : toObserver(nextOrObserver, errorListener, completeListener);
-    if (this.snapshot.status !== 'active') {
-      if (this.snapshot.status === 'error') observer.error?.(this.snapshot.error);
-      else observer.complete?.();
-      return NO_SUBSCRIPTION;
-    }
-    (this.observers ??= new Set()).add(observer);
-    return { unsubscribe: () => this.observers?.delete(observer) };
-  }
-
-  /** The connection logic emits nothing. */
-  on(): Subscription {
-    return NO_SUBSCRIPTION;
-  }
-
-  select<T>(selector: (snapshot: ConnectionSnapshot) => T, equalityFn: (a: T, b: T) => boolean = Object.is): Readable<T> {
-    return {
-      get: () => selector(this.snapshot),
-      subscribe: (observerOrFn) => {
-        const observer = toObserver(observerOrFn);
-        let previous = selector(this.snapshot);
-        return this.subscribe((snapshot) => {
-          const selected = selector(snapshot);
-          if (!equalityFn(previous, selected)) {
-            previous = selected;
-            observer.next?.(selected);
-          }
-        });
-      },
-    };
-  }
-
-  /** What `JSON.stringify` shows of an actor reference: its ids. */
-  toJSON(): { id: string; sessionId: string } {
-    return { id: this.id, sessionId: this.sessionId };
-  }
-
-  declare [Symbol.observable]: () => InteropSubscribable<ConnectionSnapshot>;
 }
-
-// Interop observables are keyed by `Symbol.observable` where it exists, '@@observable' elsewhere.
-const OBSERVABLE_KEY: PropertyKey = (Symbol as { observable?: symbol }).observable ?? '@@observable';
-Object.defineProperty(LeanConnectionActor.prototype, OBSERVABLE_KEY, {
-  value(this: LeanConnectionActor) {
-    return this;
-  },
-});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, setup, type InspectionEvent } from 'xstate';
-import type { ConnectionEffects } from '../../machines/connection-logic.js';
+import { NO_CONNECTION_EFFECTS, type ConnectionEffects } from '../../machines/connection-logic.js';
 import { LeanConnectionActor } from '../../src/runtime/connection-actor.js';
 import { InspectionSink } from '../../src/runtime/handler-actor.js';
 
@@ -16,17 +16,7 @@ function recordingParent() {
 }
 
 function effects(overrides: Partial<ConnectionEffects> = {}): ConnectionEffects {
-  return {
-    admit: () => {},
-    stopAdmitting: () => {},
-    startDrainTimer: () => {},
-    stopDrainTimer: () => {},
-    drainStarted: () => {},
-    blockSends: () => {},
-    cancelHandlers: () => {},
-    closeTransport: () => {},
-    ...overrides,
-  };
+  return { ...NO_CONNECTION_EFFECTS, ...overrides };
 }
 
 describe('LeanConnectionActor', () => {
