@@ -1,6 +1,5 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { connectionMachine, connectionPhase, type ConnectionPhase } from '../../machines/connection.js';
-import type { ConnectionEffects } from '../../machines/connection-logic.js';
 import type { CancelReason, DrainReason } from '../../machines/reasons.js';
 import type { Clock } from './clock.js';
 import { LeanConnectionActor } from './connection-actor.js';
@@ -69,7 +68,7 @@ export const connectionLogic = connectionMachine.provide({
  * driver.inputEnded(); // → draining; closes once host.busy is false
  * ```
  */
-export class ConnectionDriver implements ConnectionEffects {
+export class ConnectionDriver {
   readonly actor: ConnectionActor;
   private admitting = false;
   private gateOpen = true;
