@@ -1,5 +1,7 @@
 export { connectionMachine, connectionPhase, connectionSessionId } from './connection.js';
 export type { ConnectionContext, ConnectionEvent, ConnectionInput, ConnectionPhase } from './connection.js';
+export { bindConnectionEffects, connectionLogicLean, NO_CONNECTION_EFFECTS, initialConnectionSnapshot, startConnection, stepConnection } from './connection-logic.js';
+export type { ConnectionEffects, ConnectionSnapshot } from './connection-logic.js';
 export { handlerMachine, outcomeOf } from './handler.js';
 export type { HandlerContext, HandlerEvent, HandlerInput, HandlerOutcome, RequestId } from './handler.js';
 export { handlerLogic } from './handler-logic.js';

@@ -125,7 +125,7 @@ function httpLines(report: Report): string[] {
   const a = report.httpAbort;
   if (a !== undefined) {
     lines.push(
-      `http-abort-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}`,
+      `http-abort-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}; server CPU ${String(a.serverCpuUsPerAbort ?? null)} µs per abort`,
     );
   }
   const h = report.httpHeap;

@@ -1,6 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { startFixture } from '../lib/child.js';
+import { processCpuMs } from '../lib/proc-cpu.js';
 import { MODERN_META } from '../lib/messages.js';
 import { round } from '../lib/stats.js';
 
@@ -25,6 +26,11 @@ export interface HttpAbortResult {
   lateWritesSent: number;
   /** Handlers still running on the server at the end (must be 0). */
   inFlightAfter: number;
+  /**
+   * Server CPU from the first drop until every handler was cancelled, per exchange (µs): what the
+   * window costs the server, whatever share of the cores it got (`null` where /proc is missing).
+   */
+  serverCpuUsPerAbort?: number | null;
 }
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -80,6 +86,7 @@ export async function runHttpAbort(count: number, nodeArgs: string[] = []): Prom
     fixture.command({ cmd: 'hold-stats' });
     const before = (await fixture.nextResult(30_000)) as { started: number; cancelled: number };
     if (before.started !== count || before.cancelled !== 0) throw new Error(`http-abort: ${JSON.stringify(before)} before the aborts, wanted ${count} started`);
+    const cpuBefore = processCpuMs(fixture.child.pid);
     const abortStart = wallNow();
     for (const req of open) req.destroy();
     const abortEnd = wallNow();
@@ -93,6 +100,7 @@ export async function runHttpAbort(count: number, nodeArgs: string[] = []): Prom
       lateWritesSent: number;
       inFlight: number;
     };
+    const cpuAfter = processCpuMs(fixture.child.pid);
     return {
       count,
       openMs: round(openMs, 1),
@@ -105,6 +113,7 @@ export async function runHttpAbort(count: number, nodeArgs: string[] = []): Prom
       lateWritesBlocked: after.lateWritesBlocked,
       lateWritesSent: after.lateWritesSent,
       inFlightAfter: after.inFlight,
+      serverCpuUsPerAbort: cpuBefore === undefined || cpuAfter === undefined ? null : round(((cpuAfter - cpuBefore) * 1000) / count, 1),
     };
   } finally {
     await fixture.stop();

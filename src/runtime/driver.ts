@@ -2,9 +2,14 @@ import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type O
 import { connectionMachine, connectionPhase, type ConnectionPhase } from '../../machines/connection.js';
 import type { CancelReason, DrainReason } from '../../machines/reasons.js';
 import type { Clock } from './clock.js';
+import { LeanConnectionActor } from './connection-actor.js';
+import type { InspectionSink } from './handler-actor.js';
 
-/** A connection actor as the runtime runs it. */
-export type ConnectionActor = Actor<typeof connectionLogic>;
+/**
+ * A connection actor as the runtime runs it: an xstate actor of {@link connectionLogic}, or (for a
+ * connection that lives for one exchange) a {@link LeanConnectionActor} making the same decisions.
+ */
+export type ConnectionActor = Actor<typeof connectionLogic> | LeanConnectionActor;
 
 /**
  * What a connection driver asks of the thing it drives (a runtime session, the SDK guard): the
@@ -37,14 +42,14 @@ function driverOf(self: AnyActorRef): ConnectionDriver | undefined {
  */
 export const connectionLogic = connectionMachine.provide({
   actions: {
-    admit: ({ self }) => driverOf(self)?.publish(true, undefined),
-    stopAdmitting: ({ self }) => driverOf(self)?.publish(false, undefined),
-    blockSends: ({ self }) => driverOf(self)?.publish(undefined, false),
+    admit: ({ self }) => driverOf(self)?.admit(),
+    stopAdmitting: ({ self }) => driverOf(self)?.stopAdmitting(),
+    blockSends: ({ self }) => driverOf(self)?.blockSends(),
     startDrainTimer: ({ self }) => driverOf(self)?.startDrainTimer(),
     stopDrainTimer: ({ self }) => driverOf(self)?.stopDrainTimer(),
     drainStarted: ({ self }, params) => driverOf(self)?.drainStarted(params.reason),
-    cancelHandlers: ({ self }, params) => driverOf(self)?.host.cancelHandlers(params.reason),
-    closeTransport: ({ self }, params) => driverOf(self)?.host.closeTransport(params.reason),
+    cancelHandlers: ({ self }, params) => driverOf(self)?.cancelHandlers(params.reason),
+    closeTransport: ({ self }, params) => driverOf(self)?.closeTransport(params.reason),
   },
 });
 
@@ -68,11 +73,14 @@ export class ConnectionDriver {
   private admitting = false;
   private gateOpen = true;
   private drainTimer: unknown = undefined;
+  private drainTimerWanted = false;
 
   /**
    * @param sessionId the connection's id (`s1`, `guard1`, …): the actor's input, so inspection tells them apart.
    * @param parent the supervisor actor, when there is one: the connection joins its actor system.
    * @param inspect an inspection observer, for a connection without a parent (a parent's system has its own).
+   * @param lean run a {@link LeanConnectionActor} under `parent` (required then) reporting inspection
+   *   to this sink, instead of an xstate actor: for connections of one exchange.
    */
   constructor(
     readonly host: DriverHost,
@@ -81,16 +89,21 @@ export class ConnectionDriver {
     private readonly drainTimeoutMs: number,
     parent?: AnyActorRef,
     inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+    lean?: InspectionSink,
   ) {
-    this.actor = createActor(connectionLogic, {
-      id: 'connection',
-      input: { sessionId },
-      ...(parent === undefined ? {} : { parent }),
-      ...(inspect === undefined ? {} : { inspect }),
-    });
-    drivers.set(this.actor, this);
+    if (lean !== undefined && parent !== undefined) {
+      this.actor = new LeanConnectionActor(parent, sessionId, this, lean);
+    } else {
+      this.actor = createActor(connectionLogic, {
+        id: 'connection',
+        input: { sessionId },
+        ...(parent === undefined ? {} : { parent }),
+        ...(inspect === undefined ? {} : { inspect }),
+      });
+      drivers.set(this.actor, this);
+    }
     this.actor.subscribe({
-      next: (snapshot) => {
+      next: (snapshot: { status: string }) => {
         if (snapshot.status === 'done') this.stopped(undefined);
       },
       error: (error) => this.stopped(error),
@@ -171,33 +184,64 @@ export class ConnectionDriver {
     if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
   }
 
-  // ---- what the machine's actions do (called through connectionLogic) ---------------------------
+  // ---- what the machine's actions do (called through connectionLogic or the lean logic) ----------
 
-  /** @internal */
-  publish(admits: boolean | undefined, maySend: boolean | undefined): void {
-    if (admits !== undefined) this.admitting = admits;
-    if (maySend !== undefined) this.gateOpen = maySend;
+  /** @internal The machine's `admit`: publish that new requests are admitted. */
+  admit(): void {
+    this.admitting = true;
   }
 
-  /** @internal */
+  /** @internal The machine's `stopAdmitting`. */
+  stopAdmitting(): void {
+    this.admitting = false;
+  }
+
+  /** @internal The machine's `blockSends`: publish that no frame may be sent any more. */
+  blockSends(): void {
+    this.gateOpen = false;
+  }
+
+  /** @internal The machine's `cancelHandlers`. */
+  cancelHandlers(reason: CancelReason): void {
+    this.host.cancelHandlers(reason);
+  }
+
+  /** @internal The machine's `closeTransport`. */
+  closeTransport(reason: CancelReason | null): void {
+    this.host.closeTransport(reason);
+  }
+
+  /**
+   * @internal The machine's `startDrainTimer`. The timer is armed by `drainStarted`, the next entry
+   * action of `draining`, and only if a handler still runs: an idle connection leaves `draining` on
+   * the `handlers.idle` that `drainStarted` queues, before any deadline could pass (a one-exchange
+   * HTTP session drains idle every time, and a timer armed and cleared per request is measurable).
+   */
   startDrainTimer(): void {
-    this.drainTimer = this.clock.setTimeout(() => {
-      this.drainTimer = undefined;
-      this.send({ type: 'timer.drainDeadline' });
-    }, this.drainTimeoutMs);
+    this.drainTimerWanted = true;
   }
 
-  /** @internal */
+  /** @internal The machine's `stopDrainTimer`. */
   stopDrainTimer(): void {
+    this.drainTimerWanted = false;
     if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
   }
 
-  /** @internal */
+  /** @internal The machine's `drainStarted`. */
   drainStarted(reason: DrainReason): void {
     this.host.drainStarted?.(reason);
-    // The actor is mid-transition: queue the event, it is taken once `draining` is entered.
-    if (!this.host.busy) this.actor.send({ type: 'handlers.idle' });
+    if (!this.host.busy) {
+      // The actor is mid-transition: queue the event, it is taken once `draining` is entered.
+      this.actor.send({ type: 'handlers.idle' });
+      return;
+    }
+    if (this.drainTimerWanted && this.drainTimer === undefined) {
+      this.drainTimer = this.clock.setTimeout(() => {
+        this.drainTimer = undefined;
+        this.send({ type: 'timer.drainDeadline' });
+      }, this.drainTimeoutMs);
+    }
   }
 
   private stopped(error: unknown): void {

@@ -1,23 +1,13 @@
-import {
-  toObserver,
-  type ActorRef,
-  type AnyActorRef,
-  type InspectionEvent,
-  type InteropSubscribable,
-  type Observer,
-  type Readable,
-  type Subscription,
-} from 'xstate';
+import type { ActorRef, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import { handlerLogic, type HandlerSnapshot } from '../../machines/handler-logic.js';
 import type { HandlerEvent, HandlerInput } from '../../machines/handler.js';
+import { LeanActorRef } from './lean-actor.js';
 
 /** A handler actor as the runtime uses it: an `ActorRef` running {@link handlerLogic}. */
 export type HandlerActor = ActorRef<HandlerSnapshot, HandlerEvent>;
 
 /** An inspection event before the sink adds the `rootId`. */
 type Inspected = InspectionEvent extends infer E ? (E extends unknown ? Omit<E, 'rootId'> : never) : never;
-
-const NO_SUBSCRIPTION: Subscription = { unsubscribe: () => {} };
 
 /**
  * Where handler actors report their inspection events: the supervisor's own list of `inspect`
@@ -63,16 +53,15 @@ export class InspectionSink {
  * path's CPU). It is an `ActorRef` whose parent is the connection actor; its inspection events go
  * to the supervisor's {@link InspectionSink}. It processes events synchronously (the logic never
  * sends anything, so there is nothing to queue) and drops events once done, like a stopped xstate
- * actor. Everything here is xstate's public API: `ActorRef`, `toObserver`, the inspection events.
+ * actor. Everything here is xstate's public API: `ActorRef`, the inspection events.
  */
-class LeanHandlerActor implements HandlerActor {
+class LeanHandlerActor extends LeanActorRef<HandlerSnapshot> implements HandlerActor {
   readonly sessionId: string;
   readonly system: AnyActorRef['system'];
   readonly src = handlerLogic;
   readonly logic = handlerLogic;
   readonly ref = this;
-  private snapshot: HandlerSnapshot;
-  private observers: Set<Observer<HandlerSnapshot>> | undefined = undefined;
+  protected snapshot: HandlerSnapshot;
 
   constructor(
     readonly _parent: AnyActorRef,
@@ -80,6 +69,7 @@ class LeanHandlerActor implements HandlerActor {
     input: HandlerInput,
     private readonly sink: InspectionSink,
   ) {
+    super();
     this.system = _parent.system;
     this.snapshot = handlerLogic.getInitialSnapshot(undefined as never, input);
     if (sink.active) {
@@ -98,82 +88,13 @@ class LeanHandlerActor implements HandlerActor {
     const inspected = this.sessionId !== '' && this.sink.active;
     if (inspected) this.sink.send({ type: '@xstate.event', sourceRef: undefined, actorRef: this, event });
     const next = handlerLogic.transition(this.snapshot, event, undefined as never);
-    this.snapshot = next;
-    if (this.observers !== undefined) {
-      for (const observer of [...this.observers]) observer.next?.(next);
-      if (next.status === 'done') {
-        for (const observer of [...this.observers]) observer.complete?.();
-        this.observers = undefined;
-      }
-    }
+    this.publish(next);
     if (inspected) this.sink.send({ type: '@xstate.snapshot', actorRef: this, event, snapshot: next });
-  }
-
-  getSnapshot(): HandlerSnapshot {
-    return this.snapshot;
-  }
-
-  getPersistedSnapshot(): HandlerSnapshot {
-    return this.snapshot;
   }
 
   /** Started on creation. */
   start(): void {}
-
-  /** A handler actor is stopped by its runtime (it reaches `done`), never from outside. */
-  stop(): void {}
-
-  subscribe(
-    nextOrObserver?: Observer<HandlerSnapshot> | ((snapshot: HandlerSnapshot) => void),
-    errorListener?: (error: unknown) => void,
-    completeListener?: () => void,
-  ): Subscription {
-    const observer = toObserver(nextOrObserver, errorListener, completeListener);
-    if (this.snapshot.status !== 'active') {
-      observer.complete?.();
-      return NO_SUBSCRIPTION;
-    }
-    (this.observers ??= new Set()).add(observer);
-    return { unsubscribe: () => this.observers?.delete(observer) };
-  }
-
-  /** The handler logic emits nothing. */
-  on(): Subscription {
-    return NO_SUBSCRIPTION;
-  }
-
-  select<T>(selector: (snapshot: HandlerSnapshot) => T, equalityFn: (a: T, b: T) => boolean = Object.is): Readable<T> {
-    return {
-      get: () => selector(this.snapshot),
-      subscribe: (observerOrFn) => {
-        const observer = toObserver(observerOrFn);
-        let previous = selector(this.snapshot);
-        return this.subscribe((snapshot) => {
-          const selected = selector(snapshot);
-          if (!equalityFn(previous, selected)) {
-            previous = selected;
-            observer.next?.(selected);
-          }
-        });
-      },
-    };
-  }
-
-  /** What `JSON.stringify` shows of an actor reference: its ids. */
-  toJSON(): { id: string; sessionId: string } {
-    return { id: this.id, sessionId: this.sessionId };
-  }
-
-  declare [Symbol.observable]: () => InteropSubscribable<HandlerSnapshot>;
 }
-
-// Interop observables are keyed by `Symbol.observable` where it exists, '@@observable' elsewhere.
-const OBSERVABLE_KEY: PropertyKey = (Symbol as { observable?: symbol }).observable ?? '@@observable';
-Object.defineProperty(LeanHandlerActor.prototype, OBSERVABLE_KEY, {
-  value(this: LeanHandlerActor) {
-    return this;
-  },
-});
 
 /**
  * Create and start the actor of one request, as a child of the connection actor; its inspection

@@ -7,6 +7,7 @@ import type { JsonRpcRequest } from '../jsonrpc/schema.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
 import { delayToFirst, expiredFront } from './deadlines.js';
+import { graceQueueOf, type GraceOwner, type GraceQueue } from './grace-queue.js';
 import { spawnHandlerActor } from './handler-actor.js';
 import type { CancelledError, MethodDefinition, SessionHandle } from './methods.js';
 import { cancelledError, HandlerRecord } from './record.js';
@@ -21,7 +22,6 @@ const HANDLER_CANCEL = Object.fromEntries(
 ) as Record<CancelReason, HandlerEvent>;
 
 const requestDeadlineOf = (record: HandlerRecord): number => record.deadline;
-const graceDeadlineOf = (record: HandlerRecord): number => record.graceDeadline;
 
 /** Whether a handler returned a promise (or any thenable). */
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -49,22 +49,27 @@ export interface InFlightOwner extends SessionHandle {
  * cancelled or not, abandoned — is read from the handler actor's snapshot after the event that
  * settles it: the actor is the record of what happened.
  */
-export class InFlight {
+export class InFlight implements GraceOwner {
   /** Handlers running (not cancelled), in arrival (and so deadline) order. */
   readonly running = new Map<RequestId, HandlerRecord>();
-  // Created on first use: most sessions never cancel a handler, and an empty Set is ≈ 180 B.
-  private cancelling: Set<HandlerRecord> | undefined = undefined;
+  /** Handlers cancelled and not yet settled or abandoned (they wait in the runtime's grace queue). */
+  private cancelling = 0;
   private requestTimer: unknown = undefined;
-  private graceTimer: unknown = undefined;
+  // Looked up with the first cancel: most sessions never cancel a handler.
+  private graceQueue: GraceQueue | undefined = undefined;
 
   constructor(
     private readonly rt: SessionRuntime,
     private readonly owner: InFlightOwner,
   ) {}
 
+  private get grace(): GraceQueue {
+    return (this.graceQueue ??= graceQueueOf(this.rt, this.rt.clock));
+  }
+
   /** Handlers cancelled but not yet settled or abandoned. */
   get cancellingCount(): number {
-    return this.cancelling?.size ?? 0;
+    return this.cancelling;
   }
 
   /** Whether nothing runs and nothing is being cancelled. */
@@ -194,10 +199,10 @@ export class InFlight {
     if (snapshot.status !== 'active' || snapshot.value !== 'running') return;
     record.actor.send(HANDLER_CANCEL[reason]);
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    (this.cancelling ??= new Set()).add(record);
     this.rt.counters.cancelled[reason] += 1;
     record.graceDeadline = this.rt.clock.now() + this.rt.limits.cancelGraceMs;
-    if (this.graceTimer === undefined) this.armGraceTimer();
+    this.cancelling += 1;
+    this.grace.add(record, this);
     this.rt.emit('request.cancelled', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, reason });
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.owner.answer(record.batch, encodeError(record.requestId, answer));
@@ -206,7 +211,8 @@ export class InFlight {
     this.owner.handlerReleased();
   }
 
-  private abandon(record: HandlerRecord): void {
+  /** @internal Its grace passed (called by the runtime's grace queue): abandon the handler. */
+  abandon(record: HandlerRecord): void {
     const actor = record.actor;
     if (actor.getSnapshot().status === 'done') return;
     actor.send(CANCEL_GRACE);
@@ -220,29 +226,8 @@ export class InFlight {
   /** The handler is done (its actor reached `done`): forget it. */
   private release(record: HandlerRecord): void {
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    const cancelling = this.cancelling;
-    if (cancelling !== undefined && cancelling.delete(record) && cancelling.size === 0 && this.graceTimer !== undefined) {
-      this.rt.clock.clearTimeout(this.graceTimer);
-      this.graceTimer = undefined;
-    }
+    else if (this.cancelling > 0 && this.grace.delete(record)) this.cancelling -= 1;
     this.owner.handlerReleased();
-  }
-
-  private armGraceTimer(): void {
-    if (this.cancelling === undefined) return;
-    const delay = delayToFirst(this.cancelling, graceDeadlineOf, this.rt.clock.now());
-    if (delay !== undefined) this.graceTimer = this.rt.clock.setTimeout(() => this.onGraceTimer(), delay);
-  }
-
-  /**
-   * Handlers are cancelled in order and the grace is the same for all, so `cancelling` is a FIFO of
-   * grace deadlines: one timer per session, armed for the oldest, instead of one per handler.
-   */
-  private onGraceTimer(): void {
-    this.graceTimer = undefined;
-    if (this.cancelling === undefined) return;
-    for (const record of expiredFront(this.cancelling, graceDeadlineOf, this.rt.clock.now())) this.abandon(record);
-    if (this.cancellingCount > 0 && this.graceTimer === undefined) this.armGraceTimer();
   }
 
   private armRequestTimer(): void {

@@ -33,6 +33,24 @@ export interface SessionCloseInfo {
   failed: boolean;
 }
 
+/**
+ * A transport that carries exactly one exchange (a modern Streamable HTTP POST: one request, one
+ * answer) says so with `singleExchange: true`; its session runs on the lean connection actor (the
+ * same decisions as the connection machine, without xstate's interpreter, which cost most of such
+ * a short session's CPU).
+ *
+ * @example
+ * ```ts
+ * class OnePost implements Transport, SingleExchangeTransport {
+ *   readonly singleExchange = true as const;
+ *   // …
+ * }
+ * ```
+ */
+export interface SingleExchangeTransport {
+  readonly singleExchange?: true;
+}
+
 /** How the runtime asks a transport to close, by the reason of the close. */
 const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
   reason === 'session-failed' ? 'internal-error' : reason === null || reason === 'transport-closed' ? 'normal' : 'going-away';
@@ -50,8 +68,6 @@ const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
  * ```
  */
 export class Session implements SessionHandle, TransportSink {
-  /** Resolves once the session is closed and every handler has settled or been abandoned. */
-  readonly closed: Promise<SessionCloseInfo>;
   private inflightTable: InFlight | undefined = undefined;
   private readonly driver: ConnectionDriver;
   private readonly rt: SessionRuntime;
@@ -60,15 +76,30 @@ export class Session implements SessionHandle, TransportSink {
   private failureReported = false;
   private outgoing: OutgoingRequests | undefined = undefined;
   private localsMap: Map<string, unknown> | undefined = undefined;
-  private resolveClosed!: (info: SessionCloseInfo) => void;
+  // Made when first asked for: most sessions (one per modern HTTP exchange) are never awaited.
+  private closedPromise: Promise<SessionCloseInfo> | undefined = undefined;
+  private resolveClosed: ((info: SessionCloseInfo) => void) | undefined = undefined;
+  private closeInfo: SessionCloseInfo | undefined = undefined;
 
   /** @internal */
   constructor(rt: SessionRuntime, readonly id: string, readonly transport: Transport, parent: AnyActorRef) {
     this.rt = rt;
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
-    this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent);
+    const lean = (transport as SingleExchangeTransport).singleExchange === true ? rt.inspection : undefined;
+    this.driver = new ConnectionDriver(this, id, rt.clock, rt.limits.drainTimeoutMs, parent, undefined, lean);
+  }
+
+  /** Resolves once the session is closed and every handler has settled or been abandoned. */
+  get closed(): Promise<SessionCloseInfo> {
+    if (this.closedPromise === undefined) {
+      const info = this.closeInfo;
+      this.closedPromise =
+        info !== undefined
+          ? Promise.resolve(info)
+          : new Promise((resolve) => {
+              this.resolveClosed = resolve;
+            });
+    }
+    return this.closedPromise;
   }
 
   /** The connection actor (its snapshot is the session's state). */
@@ -309,7 +340,8 @@ export class Session implements SessionHandle, TransportSink {
       drainReason: this.driver.drainReason,
       failed: this.failureReported,
     };
+    this.closeInfo = info;
     this.rt.sessionFinished(this, info);
-    this.resolveClosed(info);
+    this.resolveClosed?.(info);
   }
 }

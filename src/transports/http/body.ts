@@ -62,50 +62,86 @@ export function readBody(request: IncomingMessage, limits: BodyLimits): Promise<
     return Promise.resolve({ ok: false, status: 413, message: 'Payload Too Large' });
   }
   return new Promise<BodyOutcome>((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (outcome: BodyOutcome): void => {
-      if (settled) return;
-      settled = true;
-      limits.timers.clearTimeout(timer);
-      request.off('data', onData);
-      request.off('end', onEnd);
-      request.off('error', onError);
-      request.off('close', onClose);
-      if (!outcome.ok) {
-        // Stop reading; the refusal closes the connection, so the rest is never parsed as a request.
-        request.pause();
-      }
-      resolve(outcome);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limits.maxBodyBytes) {
-        chunks.length = 0;
-        finish({ ok: false, status: 413, message: 'Payload Too Large' });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      let text: string;
-      try {
-        text = utf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      } catch {
-        finish({ ok: false, status: 400, message: 'Parse error: invalid UTF-8' });
-        return;
-      }
-      finish({ ok: true, text });
-    };
-    const onError = (): void => finish({ ok: false, status: 400, message: 'Bad Request: the request body broke off' });
-    const onClose = (): void => {
-      if (!request.complete) onError();
-    };
-    const timer = limits.timers.setTimeout(() => finish({ ok: false, status: 408, message: 'Request Timeout: the body did not arrive in time' }), limits.bodyTimeoutMs);
-    request.on('data', onData);
-    request.on('end', onEnd);
-    request.on('error', onError);
-    request.on('close', onClose);
+    new BodyReader(request, limits, resolve);
   });
+}
+
+/**
+ * The state of one body being read. Its listeners are its own methods, bound once (no closure per
+ * listener per request: the read path runs for every POST).
+ */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private readonly timer: unknown;
+  private readonly listeners: {
+    readonly data: (chunk: Buffer) => void;
+    readonly end: () => void;
+    readonly error: () => void;
+    readonly close: () => void;
+  };
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly limits: BodyLimits,
+    private readonly resolve: (outcome: BodyOutcome) => void,
+  ) {
+    this.listeners = { data: this.onData.bind(this), end: this.onEnd.bind(this), error: this.onError.bind(this), close: this.onClose.bind(this) };
+    this.timer = limits.timers.setTimeout(this.onTimeout.bind(this), limits.bodyTimeoutMs);
+    request.on('data', this.listeners.data);
+    request.on('end', this.listeners.end);
+    request.on('error', this.listeners.error);
+    request.on('close', this.listeners.close);
+  }
+
+  private finish(outcome: BodyOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    const { request, listeners } = this;
+    this.limits.timers.clearTimeout(this.timer);
+    request.off('data', listeners.data);
+    request.off('end', listeners.end);
+    request.off('error', listeners.error);
+    request.off('close', listeners.close);
+    if (!outcome.ok) {
+      // Stop reading; the refusal closes the connection, so the rest is never parsed as a request.
+      request.pause();
+    }
+    this.resolve(outcome);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.limits.maxBodyBytes) {
+      this.chunks.length = 0;
+      this.finish({ ok: false, status: 413, message: 'Payload Too Large' });
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  private onEnd(): void {
+    const chunks = this.chunks;
+    let text: string;
+    try {
+      text = utf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    } catch {
+      this.finish({ ok: false, status: 400, message: 'Parse error: invalid UTF-8' });
+      return;
+    }
+    this.finish({ ok: true, text });
+  }
+
+  private onError(): void {
+    this.finish({ ok: false, status: 400, message: 'Bad Request: the request body broke off' });
+  }
+
+  private onClose(): void {
+    if (!this.request.complete) this.onError();
+  }
+
+  private onTimeout(): void {
+    this.finish({ ok: false, status: 408, message: 'Request Timeout: the body did not arrive in time' });
+  }
 }

@@ -24,6 +24,8 @@ import { ResponseStream } from './response-stream.js';
  */
 export class HttpExchangeTransport implements Transport {
   readonly kind = 'streamable-http' as const;
+  /** One POST, one answer: its session runs on the lean connection actor. */
+  readonly singleExchange = true as const;
   /** Which spec era this exchange speaks. */
   readonly era = 'modern' as const;
   /** A modern exchange belongs to no protocol session. */
@@ -48,7 +50,7 @@ export class HttpExchangeTransport implements Transport {
       keepAliveMs: options.keepAliveMs,
       maxBufferedBytes: options.maxBufferedBytes,
       timers: options.timers,
-      onAbort: this.onAbort,
+      onAbort: this.onAbort.bind(this),
     });
   }
 
@@ -123,9 +125,9 @@ export class HttpExchangeTransport implements Transport {
     queueMicrotask(() => this.sink?.onInputEnded());
   }
 
-  private readonly onAbort = (): void => {
+  private onAbort(): void {
     if (this.answered || this.closeReported) return;
     this.closeReported = true;
     this.sink?.onClosed('response closed by the client');
-  };
+  }
 }

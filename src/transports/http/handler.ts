@@ -62,6 +62,7 @@ class Handler {
   readonly stats = new HttpStatsCounter();
   readonly legacy: LegacySessions;
   private accepting = true;
+  private readonly exchangeClosed = (exchange: HttpExchangeTransport): void => this.stats.exchangeClosed(exchange);
 
   constructor(
     private readonly supervisor: HttpSessionHost,
@@ -168,7 +169,7 @@ class Handler {
       return this.refuse(response, 400, -32020, `Header mismatch: ${mismatch}`, { id });
     }
     if (!this.admits()) return this.unavailable(response);
-    const transport = new HttpExchangeTransport(request, response, text, summary, this.config, (done) => this.stats.exchangeClosed(done));
+    const transport = new HttpExchangeTransport(request, response, text, summary, this.config, this.exchangeClosed);
     this.stats.exchangeOpened(transport);
     try {
       this.supervisor.attach(transport);

@@ -35,8 +35,24 @@ export function header(request: IncomingMessage, name: string): string | undefin
   return (Array.isArray(value) ? value.join(', ') : value).trim();
 }
 
-function mediaTypes(value: string): string[] {
+function parseMediaTypes(value: string): string[] {
   return value.split(',').map((part) => part.split(';', 1)[0]!.trim().toLowerCase());
+}
+
+// Clients send the same few `Accept` / `Content-Type` values on every request: parse each once.
+const MEDIA_TYPES_CACHE_SIZE = 64;
+const mediaTypesCache = new Map<string, readonly string[]>();
+
+function mediaTypes(value: string): readonly string[] {
+  let types = mediaTypesCache.get(value);
+  if (types === undefined) {
+    types = Object.freeze(parseMediaTypes(value));
+    if (value.length <= 256) {
+      if (mediaTypesCache.size >= MEDIA_TYPES_CACHE_SIZE) mediaTypesCache.clear();
+      mediaTypesCache.set(value, types);
+    }
+  }
+  return types;
 }
 
 /**

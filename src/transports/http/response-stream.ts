@@ -65,7 +65,7 @@ export class ResponseStream {
   ) {
     // The client may have left while the body was read: then nothing can ever be written.
     if (res.destroyed) this.aborted = true;
-    else res.once('close', this.onClose);
+    else res.once('close', this.onClose.bind(this));
   }
 
   /** `true` while frames can still be written. */
@@ -160,7 +160,7 @@ export class ResponseStream {
 
   private armKeepAlive(): void {
     if (this.options.keepAliveMs <= 0) return;
-    this.keepAliveTimer = this.options.timers.setTimeout(this.keepAlive, this.options.keepAliveMs);
+    this.keepAliveTimer = this.options.timers.setTimeout(() => this.keepAlive(), this.options.keepAliveMs);
   }
 
   private stopKeepAlive(): void {
@@ -168,17 +168,17 @@ export class ResponseStream {
     this.keepAliveTimer = undefined;
   }
 
-  private readonly keepAlive = (): void => {
+  private keepAlive(): void {
     this.keepAliveTimer = undefined;
     if (!this.open || this.mode !== 'sse') return;
     this.res.write(':\n\n');
     this.armKeepAlive();
-  };
+  }
 
-  private readonly onClose = (): void => {
+  private onClose(): void {
     this.stopKeepAlive();
     if (this.mode === 'ended' && this.res.writableEnded) return;
     this.aborted = true;
     this.options.onAbort();
-  };
+  }
 }
