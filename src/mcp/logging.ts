@@ -58,7 +58,7 @@ export function sendLog(ctx: RequestContext, level: LogLevel, data: unknown, log
   const threshold = modern !== undefined ? modern.logLevel : sessionLogLevel(ctx.session);
   if (modern !== undefined && threshold === undefined) return false;
   if (threshold !== undefined && rank(level) < rank(threshold)) return false;
-  if (ctx.signal.aborted) return false;
+  if (ctx.cancelled) return false;
   const params: { level: LogLevel; data: unknown; logger?: string } = { level, data };
   if (logger !== undefined) params.logger = logger;
   return ctx.session.notify('notifications/message', params);

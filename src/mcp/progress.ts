@@ -42,7 +42,7 @@ export function progressTokenOf(message: { params?: unknown }): ProgressToken | 
  */
 export function sendProgress(ctx: RequestContext, progress: number, total?: number, message?: string): boolean {
   const progressToken = progressTokenOf(ctx.message);
-  if (progressToken === undefined || ctx.signal.aborted) return false;
+  if (progressToken === undefined || ctx.cancelled) return false;
   const params: { progressToken: ProgressToken; progress: number; total?: number; message?: string } = { progressToken, progress };
   if (total !== undefined) params.total = total;
   if (message !== undefined) params.message = message;

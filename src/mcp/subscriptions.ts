@@ -94,7 +94,7 @@ export class SubscriptionHub {
         this.listeners.delete(listener);
         reject(reason);
       });
-      if (ctx.signal.aborted) return;
+      if (ctx.cancelled) return;
       this.listeners.add(listener);
       ctx.session.notify('notifications/subscriptions/acknowledged', { _meta: meta, notifications: granted });
     });

@@ -175,6 +175,9 @@ class ToolCallContext implements ToolContext {
   get signal(): AbortSignal {
     return this.request.signal;
   }
+  get cancelled(): boolean {
+    return this.request.cancelled;
+  }
   get requestId(): RequestContext['requestId'] {
     return this.request.requestId;
   }
@@ -246,7 +249,7 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
 
 /** A thrown tool error: protocol errors and cancellations go up; anything else is an `isError` result. */
 function toolError(error: unknown, ctx: RequestContext): ToolResult {
-  if (error instanceof JsonRpcError || error instanceof InputRequiredSignal || ctx.signal.aborted) throw error;
+  if (error instanceof JsonRpcError || error instanceof InputRequiredSignal || ctx.cancelled) throw error;
   return { content: [{ type: 'text', text: errorText(error) }], isError: true };
 }
 

@@ -41,6 +41,11 @@ export interface RequestContext {
    */
   readonly signal: AbortSignal;
   /**
+   * Whether the request was cancelled, read from its handler actor without creating the signal:
+   * the cheap check for code that runs often (progress, logging).
+   */
+  readonly cancelled: boolean;
+  /**
    * Run `listener` once when the request is cancelled, with the same {@link CancelledError} that
    * `signal.reason` holds; returns a function that removes it. Listeners run in the order they were
    * added, after the signal's own listeners; one removed before its turn is not called, and one

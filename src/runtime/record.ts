@@ -63,6 +63,10 @@ export class HandlerRecord implements RequestContext {
   }
 
   /** Created on first use; aborted exactly when the request is cancelled. */
+  get cancelled(): boolean {
+    return this.cancelReason !== null;
+  }
+
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
