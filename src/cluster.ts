@@ -17,7 +17,7 @@ const STATS_TIMEOUT_MS = 2_000;
  *
  * @example
  * ```ts
- * const end: WorkerEnd = { id: 1, pid: 4242, code: 0, signal: null, replaced: false, stats: undefined, phases: [] };
+ * const end: WorkerEnd = { id: 1, pid: 4242, code: 0, signal: null, replaced: false, stats: undefined, phases: [], extra: undefined };
  * ```
  */
 export interface WorkerEnd {
@@ -30,6 +30,8 @@ export interface WorkerEnd {
   /** Its final stats, when it reported them before exiting (a graceful stop does). */
   stats: SupervisorStats | undefined;
   phases: PhaseTiming[];
+  /** What else the worker reported with its stats (the CLI: its HTTP listener's counters). */
+  extra: Record<string, unknown> | undefined;
 }
 
 /**
@@ -115,17 +117,17 @@ export interface ClusterWorkerOptions {
 }
 
 /**
- * In a worker: send the final stats to the primary (no-op outside a cluster worker). Call it from
- * `shutdownOnSignals`' `onStopped`.
+ * In a worker: send the final stats to the primary (no-op outside a cluster worker), with `extra`
+ * (JSON-serialisable) that lands in {@link WorkerEnd.extra}. Call it from `shutdownOnSignals`' `onStopped`.
  *
  * @example
  * ```ts
  * shutdownOnSignals(supervisor, { onStopped: (stats, phases) => reportToPrimary(stats, phases) });
  * ```
  */
-export function reportToPrimary(stats: SupervisorStats, phases: PhaseTiming[]): void {
+export function reportToPrimary(stats: SupervisorStats, phases: PhaseTiming[], extra?: Record<string, unknown>): void {
   if (!cluster.isWorker || process.send === undefined) return;
-  process.send({ type: STATS_MESSAGE, stats, phases });
+  process.send({ type: STATS_MESSAGE, stats, phases, extra });
 }
 
 /**
@@ -209,7 +211,7 @@ function collectStats(live: ReadonlySet<Worker>, requestId: number, replaced: nu
 export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary {
   const count = options.workers ?? availableParallelism();
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  const reports = new Map<number, { stats: SupervisorStats; phases: PhaseTiming[] }>();
+  const reports = new Map<number, { stats: SupervisorStats; phases: PhaseTiming[]; extra: Record<string, unknown> | undefined }>();
   const ends: WorkerEnd[] = [];
   const live = new Set<Worker>();
   const listening = new Set<Worker>();
@@ -227,8 +229,8 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
     live.add(worker);
     worker.once('listening', () => listening.add(worker));
     worker.on('message', (message: unknown) => {
-      const m = message as { type?: unknown; stats?: SupervisorStats; phases?: PhaseTiming[] };
-      if (m?.type === STATS_MESSAGE && m.stats !== undefined) reports.set(worker.id, { stats: m.stats, phases: m.phases ?? [] });
+      const m = message as { type?: unknown; stats?: SupervisorStats; phases?: PhaseTiming[]; extra?: Record<string, unknown> };
+      if (m?.type === STATS_MESSAGE && m.stats !== undefined) reports.set(worker.id, { stats: m.stats, phases: m.phases ?? [], extra: m.extra });
     });
     worker.once('exit', (code, signal) => {
       live.delete(worker);
@@ -242,6 +244,7 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
         replaced: shuttingDown === 0,
         stats: report?.stats,
         phases: report?.phases ?? [],
+        extra: report?.extra,
       };
       ends.push(end);
       options.onWorkerExit?.(end);

@@ -37,8 +37,17 @@ export function workerCount(options: Pick<ServeOptions, 'stdio' | 'workers'>): n
 export const CLUSTER_NOTE =
   'legacy HTTP sessions (Mcp-Session-Id, 2025-11-25 and before) live in one worker and get 404 on the others: with --workers > 1 serve modern (2026-07-28) HTTP clients or WebSocket sessions, or run one instance per core behind HAProxy (deploy/haproxy), which sticks by Mcp-Session-Id';
 
+/** One worker in the summary: how it ended, its phases, its own counters and its HTTP listener's. */
 function describeEnd(end: WorkerEnd): object {
-  return { worker: end.id, pid: end.pid, code: end.code, signal: end.signal, phases: end.phases };
+  return {
+    worker: end.id,
+    pid: end.pid,
+    code: end.code,
+    signal: end.signal,
+    phases: end.phases,
+    ...(end.stats === undefined ? {} : { counters: lifetimeCounters(end.stats) }),
+    ...end.extra,
+  };
 }
 
 /**

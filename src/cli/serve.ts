@@ -118,6 +118,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   logPhases(supervisor, logger);
   debug?.watch(supervisor);
 
+  let httpStats: (() => object) | undefined;
   let reported = false;
   let stopProgress = (): void => {};
   const report = (): void => {
@@ -126,7 +127,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     stopProgress();
     logger.silence();
     writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
-    reportToPrimary(supervisor.stats(), supervisor.phases());
+    reportToPrimary(supervisor.stats(), supervisor.phases(), httpStats === undefined ? undefined : { http: httpStats() });
   };
   const exit = (code: number): void => {
     report();
@@ -182,6 +183,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...probeOptions(options),
   });
   listeners.unshift(listener);
+  httpStats = () => listener.stats();
   const signals = workerSignals(SIGNALS);
   stopProgress = reportDrainProgress(supervisor, logger, { signals }).stop;
   shutdownOnSignals(supervisor, { signals: [...signals], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
