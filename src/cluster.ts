@@ -49,6 +49,8 @@ export interface ClusterOptions {
   signals?: NodeJS.Signals[];
   /** Called when a worker exits (replaced or at the end). */
   onWorkerExit?: (end: WorkerEnd) => void;
+  /** Called when a shutdown signal arrives (`count` 1: the graceful stop starts; 2: forced), after it was forwarded. */
+  onSignal?: (signal: NodeJS.Signals, count: number) => void;
 }
 
 /**
@@ -258,10 +260,11 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
     });
   };
 
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     shuttingDown += 1;
     if (shuttingDown > 2) return;
     for (const worker of live) worker.process.kill('SIGTERM');
+    options.onSignal?.(signal, shuttingDown);
   };
   for (const s of signals) process.on(s, onSignal);
   for (let i = 0; i < count; i += 1) fork();

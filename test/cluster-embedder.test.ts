@@ -1,13 +1,16 @@
 // The cluster API for embedders (runClusterPrimary, attachClusterWorker, startClusterMetricsServer,
 // reportToPrimary) in a real node:cluster of 2 workers: live stats and /metrics summed over the
 // workers, probes on the metrics port, SIGTERM forwarded and each worker's final stats collected.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+type Fixture = ChildProcessByStdio<Writable, Readable, null>;
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/cluster-embedder.ts', import.meta.url));
-const children = new Set<ChildProcessWithoutNullStreams>();
+const children = new Set<Fixture>();
 afterEach(() => {
   // The whole process group: the primary and its workers.
   for (const child of children) if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -15,7 +18,7 @@ afterEach(() => {
 });
 
 /** The fixture's stdout as JSON lines, read in order. */
-function start(): { child: ChildProcessWithoutNullStreams; next: () => Promise<any> } {
+function start(): { child: Fixture; next: () => Promise<any> } {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   children.add(child);
   const queued: string[] = [];

@@ -140,6 +140,7 @@ describe('serve --workers', () => {
     expect(sample(text, 'session_supervisor_requests_completed_total')).toBe(6);
 
     server.child.kill('SIGTERM');
+    await server.line(/"msg":"shutdown"/);
     // Unready on the metrics port at once, while the workers still serve for the shutdown delay.
     const unready = await fetch(probe);
     expect([unready.status, await unready.json()]).toEqual([503, { status: 'unready' }]);

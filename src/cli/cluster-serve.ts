@@ -72,6 +72,9 @@ export async function runServeCluster(options: ServeOptions): Promise<void> {
   writeErr(`${JSON.stringify({ msg: 'cluster', workers, pid: process.pid, note: CLUSTER_NOTE })}\n`);
   const primary = runClusterPrimary({
     workers,
+    onSignal: (signal, count) => {
+      writeErr(`${JSON.stringify({ msg: count === 1 ? 'shutdown' : 'shutdown forced', signal, workers: primary.workers })}\n`);
+    },
     onWorkerExit: (end) => {
       if (end.replaced) writeErr(`${JSON.stringify({ msg: 'worker replaced', reason: 'worker-exit', ...describeEnd(end) })}\n`);
     },
