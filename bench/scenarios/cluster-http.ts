@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ROOT } from '../lib/child.js';
+import { runHttpLoad } from '../lib/http-load.js';
+import type { LoadResult } from '../lib/stats.js';
+
+/** The real CLI (`serve`) with `--workers N`, as a child process; its pids (primary and workers) for CPU. */
+interface ClusterServe {
+  child: ChildProcess;
+  url: string;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** The children of `pid` (Linux: /proc/PID/task/PID/children). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Start `serve --workers N` (through tsx, so the source runs as it is) on a free port, and resolve
+ * once every worker printed its `listening http://` line. Bounded: 60 s.
+ */
+async function startServe(workers: number): Promise<ClusterServe> {
+  const args = ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--quiet', '--log-level', 'warn', '--workers', String(workers)];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines = createInterface({ input: child.stderr! });
+  const urls: string[] = [];
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve --workers ${workers}: not listening after 60 s`)), 60_000);
+    lines.on('line', (line) => {
+      if (!line.startsWith('listening http://')) return;
+      urls.push(line.slice('listening '.length));
+      if (urls.length === workers) {
+        clearTimeout(timer);
+        resolve(urls[0]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve --workers ${workers} exited with ${String(code)}`)));
+  });
+  const url = await ready;
+  return {
+    child,
+    url,
+    pids: () => (workers === 1 ? [child.pid!] : [child.pid!, ...childPids(child.pid!)]),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * `cluster-http`: modern (2026-07-28) `tools/call echo` over HTTP/1.1 keep-alive against the real
+ * CLI with `--workers 1` and `--workers 2`, 100 connections (node:cluster hands them to the workers
+ * in turn). Server CPU is the primary's and every worker's, from /proc; the load client (this one
+ * process, one thread) measures its own CPU per request too, since it shares the 2 cores.
+ */
+export async function runClusterHttp(timing: { warmupMs: number; measureMs: number }, connections = 100): Promise<LoadResult[]> {
+  const results: LoadResult[] = [];
+  for (const workers of [1, 2]) {
+    const serve = await startServe(workers);
+    try {
+      const pids = serve.pids();
+      if (pids.length !== (workers === 1 ? 1 : workers + 1)) throw new Error(`serve --workers ${workers}: found pids ${pids.join(',')}`);
+      results.push(await runHttpLoad({ name: `cluster-http-workers${workers}`, url: serve.url, kind: 'modern', connections, ...timing, serverPid: pids }));
+    } finally {
+      await serve.stop();
+    }
+  }
+  return results;
+}
