@@ -11,16 +11,21 @@ afterEach(() => killServes());
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 /** A WebSocket MCP session: send a request, get its answer by id. */
-async function wsSession(origin: string): Promise<{ call: (id: number, method: string, params: object) => Promise<any> }> {
+async function wsSession(origin: string): Promise<{ call: (id: number, method: string, params: object) => Promise<any>; progress: Promise<void> }> {
   const ws = new WebSocket(origin.replace('http:', 'ws:'), 'mcp');
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
   const waiting = new Map<number, (m: any) => void>();
+  let progressed: () => void = () => {};
+  const progress = new Promise<void>((resolve) => {
+    progressed = resolve;
+  });
   ws.on('message', (data) => {
     const m = JSON.parse(String(data));
-    waiting.get(m.id)?.(m);
+    if (m.method === 'notifications/progress') progressed();
+    else waiting.get(m.id)?.(m);
   });
   const call = (id: number, method: string, params: object): Promise<any> => {
     const answer = new Promise((resolve) => waiting.set(id, resolve));
@@ -28,7 +33,7 @@ async function wsSession(origin: string): Promise<{ call: (id: number, method: s
     return answer;
   };
   await call(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
-  return { call };
+  return { call, progress };
 }
 
 /** A legacy (2025-11-25) Streamable HTTP session: its id. */
@@ -46,11 +51,12 @@ async function legacySession(url: string): Promise<string> {
   return id;
 }
 
-function legacyCall(url: string, session: string, id: number, name: string, args: object): Promise<Response> {
+function legacyCall(url: string, session: string, id: number, name: string, args: object, progressToken?: string): Promise<Response> {
+  const params = { name, arguments: args, ...(progressToken === undefined ? {} : { _meta: { progressToken } }) };
   return fetch(url, {
     method: 'POST',
     headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
   });
 }
 
@@ -69,9 +75,13 @@ describe('serve: a refusal while draining is retryable', () => {
     const origin = new URL(url).origin;
     const ws = await wsSession(origin);
     const session = await legacySession(url);
-    // Work in flight keeps both sessions draining (not closed) once the shutdown starts.
-    const wsSleep = ws.call(2, 'tools/call', { name: 'sleep', arguments: { ms: 1500 } });
-    const legacySleep = legacyCall(url, session, 2, 'sleep', { ms: 1500 });
+    // Work in flight keeps both sessions draining (not closed) once the shutdown starts: each call
+    // asks for progress, and its first progress notification shows it is running.
+    const wsSleep = ws.call(2, 'tools/call', { name: 'sleep', arguments: { ms: 1500 }, _meta: { progressToken: 'ws' } });
+    await ws.progress;
+    const legacySleep = await legacyCall(url, session, 2, 'sleep', { ms: 1500 }, 'legacy');
+    const legacyBody = legacySleep.body!.getReader();
+    expect(new TextDecoder().decode((await legacyBody.read()).value)).toContain('notifications/progress');
 
     server.child.kill('SIGTERM');
     await server.line(/"msg":"phase draining"/);
@@ -89,7 +99,9 @@ describe('serve: a refusal while draining is retryable', () => {
 
     // What was admitted before the drain is still answered.
     expect((await wsSleep).result.content[0].text).toBe('slept 1500 ms');
-    expect((await messageOf(await legacySleep)).result.content[0].text).toBe('slept 1500 ms');
+    let rest = '';
+    for (let chunk = await legacyBody.read(); chunk.done !== true; chunk = await legacyBody.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toContain('slept 1500 ms');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     // Two initializes and the two sleeps; the refused requests never started a handler.
     expect(server.lastJson()).toMatchObject({ requests: 4, completed: 4 });
