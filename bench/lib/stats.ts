@@ -45,6 +45,8 @@ export interface LoadResult {
   cpuUsPerOp?: number;
   /** CPU time of the load client per request in µs over the window (where the client measures itself). */
   clientCpuUsPerOp?: number;
+  /** Cores busy with other processes on the machine during the row (shared machines), where measured. */
+  otherCores?: number;
 }
 
 /** Round to 3 significant decimals for reports. */

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ROOT } from '../lib/child.js';
 import { runHttpLoad } from '../lib/http-load.js';
+import { processesCpuMs } from '../lib/proc-cpu.js';
 import type { LoadResult } from '../lib/stats.js';
 
 /** The real CLI (`serve`) with `--workers N`, as a child process; its pids (primary and workers) for CPU. */
@@ -12,6 +14,18 @@ interface ClusterServe {
   url: string;
   pids(): number[];
   stop(): Promise<void>;
+}
+
+/** Busy and total CPU time of the whole machine so far (ms), from /proc/stat (all cores). */
+function machineCpuMs(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The children of `pid` (Linux: /proc/PID/task/PID/children). */
@@ -73,7 +87,17 @@ export async function runClusterHttp(timing: { warmupMs: number; measureMs: numb
     try {
       const pids = serve.pids();
       if (pids.length !== (workers === 1 ? 1 : workers + 1)) throw new Error(`serve --workers ${workers}: found pids ${pids.join(',')}`);
-      results.push(await runHttpLoad({ name: `cluster-http-workers${workers}`, url: serve.url, kind: 'modern', connections, ...timing, serverPid: pids }));
+      // The machine is shared: how many cores did everything else use during the run?
+      const ours = (): number => (processesCpuMs(pids) ?? 0) + (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+      const m0 = machineCpuMs();
+      const ours0 = ours();
+      const t0 = performance.now();
+      const result = await runHttpLoad({ name: `cluster-http-workers${workers}`, url: serve.url, kind: 'modern', connections, ...timing, serverPid: pids });
+      const wallMs = performance.now() - t0;
+      const m1 = machineCpuMs();
+      const oursMs = ours() - ours0;
+      const otherCores = m0 === undefined || m1 === undefined ? undefined : Math.round(((m1.busy - m0.busy - oursMs) / wallMs) * 100) / 100;
+      results.push({ ...result, ...(otherCores === undefined ? {} : { otherCores: Math.max(0, otherCores) }) });
     } finally {
       await serve.stop();
     }
