@@ -118,7 +118,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
   logPhases(supervisor, logger);
   debug?.watch(supervisor);
 
-  let httpStats: (() => object) | undefined;
+  // The HTTP listener's counters, once it listens (a cluster worker reports them with its stats).
+  const http: { stats?: () => object } = {};
   let reported = false;
   let stopProgress = (): void => {};
   const report = (): void => {
@@ -127,7 +128,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     stopProgress();
     logger.silence();
     writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
-    reportToPrimary(supervisor.stats(), supervisor.phases(), httpStats === undefined ? undefined : { http: httpStats() });
+    reportToPrimary(supervisor.stats(), supervisor.phases(), http.stats === undefined ? undefined : { http: http.stats() });
   };
   const exit = (code: number): void => {
     report();
@@ -183,7 +184,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...probeOptions(options),
   });
   listeners.unshift(listener);
-  httpStats = () => listener.stats();
+  http.stats = () => listener.stats();
   const signals = workerSignals(SIGNALS);
   stopProgress = reportDrainProgress(supervisor, logger, { signals }).stop;
   shutdownOnSignals(supervisor, { signals: [...signals], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });
