@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { ROOT } from '../lib/child.js';
+import { ROOT, stopChild } from '../lib/child.js';
 import { runHttpLoad } from '../lib/http-load.js';
 import { processesCpuMs } from '../lib/proc-cpu.js';
 import type { LoadResult } from '../lib/stats.js';
@@ -63,14 +62,7 @@ async function startServe(workers: number): Promise<ClusterServe> {
     child,
     url,
     pids: () => (workers === 1 ? [child.pid!] : [child.pid!, ...childPids(child.pid!)]),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 15_000),
   };
 }
 
