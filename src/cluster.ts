@@ -184,7 +184,8 @@ function collectStats(live: ReadonlySet<Worker>, requestId: number, replaced: nu
     const timer = setTimeout(finish, STATS_TIMEOUT_MS);
     for (const worker of asked) {
       worker.on('message', onMessage);
-      worker.send({ type: STATS_REQUEST, requestId });
+      // A worker that exits meanwhile just does not answer (counted in `missing`).
+      worker.send({ type: STATS_REQUEST, requestId }, undefined, () => {});
     }
     if (asked.length === 0) finish();
   });
