@@ -162,6 +162,11 @@ async function runAll(): Promise<Report> {
     log('bench: http-heap');
     report.httpHeap = await runHttpHeap(quick ? 10_000 : 100_000);
   }
+  if (wanted('tasks')) {
+    log('bench: tasks');
+    const args = quick ? ['--round-trips', '400', '--live', '2000'] : [];
+    report.tasks = (await runToResult('scenarios/tasks.ts', args, { nodeArgs: ['--expose-gc'], timeoutMs: 300_000 })) as unknown as NonNullable<Report['tasks']>;
+  }
   report.figures = evaluate(report);
   report.durationMs = Math.round(performance.now() - started);
   report.mode = quick ? 'quick' : 'full';

@@ -71,9 +71,9 @@ export interface Fixture {
   stop(): Promise<number | null>;
 }
 
-/** Start examples/conformance/server.ts on a free port; resolves once it printed its URL. */
-export function startFixture(timeoutMs = 30_000): Promise<Fixture> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'conformance', 'server.ts'), '--port', '0'], {
+/** Start examples/conformance/server.ts on a free port (`args`: more fixture options); resolves once it printed its URL. */
+export function startFixture(timeoutMs = 30_000, args: readonly string[] = []): Promise<Fixture> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'conformance', 'server.ts'), '--port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

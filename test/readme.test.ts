@@ -68,7 +68,8 @@ describe('documentation snippets', () => {
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(diagnostics).toEqual([]);
-  });
+    // A whole-program type-check: CPU-bound, far over the default budget on 2 busy cores.
+  }, 180_000);
 });
 
 /** The string codes of local errors: the `SupervisorErrorCode` union and every `code = 'ERR_…'` field in src/. */

@@ -1,5 +1,7 @@
 import type { ChurnResult } from '../scenarios/churn.js';
 import type { HttpAbortResult } from '../scenarios/http-abort.js';
+import type { TasksBenchResult } from '../scenarios/tasks.js';
+import { tasksLines } from './tasks-report.js';
 import type { HttpHeapResult } from '../scenarios/http-heap.js';
 import type { IdleSessionsResult } from '../scenarios/idle-sessions.js';
 import { round, type LoadResult } from './stats.js';
@@ -40,6 +42,8 @@ export interface Report {
   httpAbort?: HttpAbortResult;
   /** Heap after GC across many modern HTTP exchanges. */
   httpHeap?: HttpHeapResult;
+  /** Durable tasks: create → complete round trips per store, memory per live task. */
+  tasks?: TasksBenchResult;
   figures?: Figure[];
 }
 
@@ -169,7 +173,7 @@ export function renderTable(report: Report): string {
     const c = report.churn;
     lines.push(`churn (${c.cycles} cycles, ${c.cyclesPerSec}/s): heap growth ${c.heapGrowthPct} % (${c.baselineHeapBytes} → ${c.finalHeapBytes} B), failures ${c.failures}`);
   }
-  lines.push(...httpLines(report));
+  lines.push(...httpLines(report), ...tasksLines(report.tasks));
   if (report.figures !== undefined) {
     lines.push('', `${pad('figure', 52)}${lpad('target', 12)}${lpad('value', 10)}${lpad('cpu', 8)}  met`);
     for (const f of report.figures) {
@@ -231,6 +235,7 @@ export function renderMarkdown(report: Report): string {
     lines.push('', `churn: ${c.cycles} connect → echo → disconnect cycles (${c.cyclesPerSec}/s), heap after GC ${c.baselineHeapBytes} → ${c.finalHeapBytes} B: **${c.heapGrowthPct} %**, ${c.failures} failures.`);
   }
   for (const line of httpLines(report)) lines.push('', `${line}.`);
+  if (report.tasks !== undefined) lines.push('', ...tasksLines(report.tasks));
   if (report.figures !== undefined) {
     lines.push('', '| figure | target | this run | same on server CPU | met |', '|---|---|---:|---:|---|');
     for (const f of report.figures) {

@@ -211,6 +211,16 @@ export function conformanceTools(server: () => McpServer): ToolDefinition[] {
     }),
     // ---- multi-round-trip input (SEP-2322) ----
     ...inputRequiredTools(),
+    // ---- parameters mirrored into Mcp-Param-* headers (SEP-2243) ----
+    defineTool({
+      name: 'test_custom_headers',
+      description: 'Echoes its region, which clients also send as the Mcp-Param-Region header',
+      input: z.object({
+        region: z.string().meta({ 'x-mcp-header': 'Region' }),
+        priority: z.int().optional().meta({ 'x-mcp-header': 'Priority' }),
+      }),
+      run: ({ region }) => `region ${region}`,
+    }),
   ];
 }
 

@@ -42,6 +42,30 @@ export type { ListKind, NotificationFilter, SubscriptionSupport } from './subscr
 export { modernMethod } from './modern-result.js';
 export type { CachePolicy, ResultShape } from './modern-result.js';
 export { pingClient } from './ping.js';
+export {
+  connectRedisTaskStore,
+  createMemoryTaskStore,
+  createTaskManager,
+  createTaskResult,
+  declaresTasks,
+  detailedTask,
+  TaskError,
+  taskMethods,
+  TASKS_EXTENSION,
+} from './tasks/index.js';
+export type {
+  MemoryTaskStoreOptions,
+  RedisTaskStoreOptions,
+  TaskErrorObject,
+  TaskManager,
+  TaskManagerOptions,
+  TaskOrigin,
+  TaskRecord,
+  TaskRunContext,
+  TaskStore,
+  TaskToolContext,
+  TaskWork,
+} from './tasks/index.js';
 export { guardTransport } from './guard.js';
 export type { GuardedTransport, GuardOptions, GuardStats, HttpRequestLike, HttpResponseLike, SdkTransport } from './guard.js';
 export type { StdioStreams } from './guard-stdio.js';

@@ -17,8 +17,15 @@ export type InputRequest =
   | { method: 'sampling/createMessage'; params: Record<string, unknown> }
   | { method: 'roots/list'; params?: Record<string, unknown> };
 
-/** The client capability each input request needs. */
-const CAPABILITY: Record<InputRequest['method'], string> = {
+/**
+ * The client capability each input request needs.
+ *
+ * @example
+ * ```ts
+ * CAPABILITY['elicitation/create']; // 'elicitation'
+ * ```
+ */
+export const CAPABILITY: Record<InputRequest['method'], string> = {
   'elicitation/create': 'elicitation',
   'sampling/createMessage': 'sampling',
   'roots/list': 'roots',

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
@@ -10,7 +11,11 @@ import { MODERN_MCP_PROTOCOL_VERSIONS } from './modern.js';
 import { modernMethod, type CachePolicy } from './modern-result.js';
 import { RequestStateCodec } from './request-state.js';
 import { SubscriptionHub } from './subscriptions.js';
-import { ToolRegistry, type ToolDefinition } from './tools.js';
+import { TASKS_EXTENSION } from './tasks/extension.js';
+import { createTaskManager, type TaskManager } from './tasks/manager.js';
+import { resumeToolTasks } from './tasks/tool-task.js';
+import { taskMethods } from './tasks/wire.js';
+import { ToolRegistry, toToolResult, type ToolDefinition } from './tools.js';
 import { negotiateProtocolVersion } from './versions.js';
 
 /**
@@ -46,6 +51,13 @@ export interface McpServerInfo {
   requestStateKey?: Uint8Array | string;
   /** `ttlMs` and `cacheScope` on modern list/read/discover results. Default `{ ttlMs: 0, cacheScope: 'private' }`. */
   cache?: CachePolicy;
+  /**
+   * The task manager that runs tools declared with `task` and serves `tasks/get`, `tasks/update`,
+   * `tasks/cancel` (and advertises the `io.modelcontextprotocol/tasks` extension). Default: one on
+   * the in-memory store when a tool is declared with `task`; pass one on a Redis store for tasks
+   * that outlive this instance (docs/tasks.md).
+   */
+  tasks?: TaskManager;
 }
 
 /**
@@ -62,6 +74,10 @@ export interface McpMethods {
   methods: MethodTable;
   notifications: Record<string, NotificationHandler>;
   hub: SubscriptionHub;
+  /** The task manager, when the server serves tasks. */
+  tasks: TaskManager | undefined;
+  /** The `Mcp-Param-*` check of `tools/call` for Streamable HTTP (see {@link McpServerControls.checkHeaders}). */
+  checkHeaders(request: IncomingMessage, message: unknown): string | undefined;
 }
 
 const InitializeParams = z.object({
@@ -84,9 +100,13 @@ const InitializeParams = z.object({
  * ```
  */
 export function mcpMethods(info: McpServerInfo): McpMethods {
-  const registry = new ToolRegistry(info.tools ?? []);
+  const tasks = info.tasks ?? ((info.tools ?? []).some((tool) => tool.task !== undefined) ? createTaskManager() : undefined);
+  const registry = new ToolRegistry(info.tools ?? [], tasks === undefined ? {} : { tasks });
+  if (tasks !== undefined) resumeToolTasks(tasks, (name) => registry.get(name), toToolResult);
   const serverInfo = { name: info.name, version: info.version };
-  const extra = info.capabilities ?? {};
+  const declared = info.capabilities ?? {};
+  const extra =
+    tasks === undefined ? declared : { ...declared, extensions: { ...(declared['extensions'] as Record<string, unknown> | undefined), [TASKS_EXTENSION]: {} } };
   const resources = extra['resources'] as { subscribe?: boolean; listChanged?: boolean } | undefined;
   const prompts = extra['prompts'] as { listChanged?: boolean } | undefined;
   const tools = (extra['tools'] as Record<string, unknown> | undefined) ?? { listChanged: false };
@@ -123,6 +143,7 @@ export function mcpMethods(info: McpServerInfo): McpMethods {
     ping: () => ({}),
     'tools/list': () => registry.list(),
     'tools/call': (params: unknown, ctx) => registry.call(params, ctx),
+    ...(tasks === undefined ? {} : taskMethods(tasks)),
   };
   if (extra['logging'] !== undefined) table['logging/setLevel'] = setLogLevel;
   if (resources?.subscribe === true) {
@@ -141,7 +162,7 @@ export function mcpMethods(info: McpServerInfo): McpMethods {
     ...info.notifications,
     'notifications/initialized': (_params, session) => markClientInitialized(session),
   };
-  return { methods, notifications, hub };
+  return { methods, notifications, hub, tasks, checkHeaders: (request, message) => registry.checkHeaders(request.headers, message) };
 }
 
 function readUri(params: unknown): string {
@@ -180,7 +201,7 @@ export type McpServerOptions = McpServerInfo & Omit<SupervisorOptions, 'methods'
  * ```
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  const { name, version, instructions, tools, methods, notifications, openMethods, capabilities, requestStateKey, cache, ...supervisorOptions } =
+  const { name, version, instructions, tools, methods, notifications, openMethods, capabilities, requestStateKey, cache, tasks, ...supervisorOptions } =
     options;
   const info: McpServerInfo = { name, version };
   if (instructions !== undefined) info.instructions = instructions;
@@ -190,15 +211,25 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   if (capabilities !== undefined) info.capabilities = capabilities;
   if (requestStateKey !== undefined) info.requestStateKey = requestStateKey;
   if (cache !== undefined) info.cache = cache;
+  if (tasks !== undefined) info.tasks = tasks;
   const dialect = openMethods === undefined ? mcpDialect : createMcpDialect({ openMethods });
-  const { hub, ...table } = mcpMethods(info);
+  const { hub, tasks: taskManager, checkHeaders, ...table } = mcpMethods(info);
   const supervisor = createSupervisor({ ...supervisorOptions, dialect, ...table });
+  if (taskManager !== undefined) {
+    // Take the lease and listen for signals now, so this instance sweeps orphaned tasks even before
+    // it runs one; a store that is down now is tried again on the next task request.
+    taskManager.start().catch(() => undefined);
+    // A task manager the server made itself ends with it: its running tasks fail with `shutdown`.
+    if (tasks === undefined) void supervisor.stopped.then(() => taskManager.shutdown()).catch(() => undefined);
+  }
   supervisor.on('session.draining', ({ sessionId }) => hub.endSession(sessionId));
   const legacySessions = () => [...supervisor.sessions()].filter((session) => mcpSessionInfo(session).protocolVersion !== undefined);
   const mcp: McpServerControls = {
     hub,
+    tasks: taskManager,
     changed: (kind) => hub.changed(kind, legacySessions()),
     updated: (uri) => hub.updated(uri),
+    checkHeaders,
   };
   return Object.assign(supervisor, { mcp });
 }
@@ -214,10 +245,18 @@ export function createMcpServer(options: McpServerOptions): McpServer {
  */
 export interface McpServerControls {
   readonly hub: SubscriptionHub;
+  /** The task manager (see {@link McpServerInfo.tasks}), when the server serves tasks. */
+  readonly tasks: TaskManager | undefined;
   /** A list changed: `notifications/<kind>/list_changed` to listeners that asked, and to legacy sessions. */
   changed(kind: 'tools' | 'prompts' | 'resources'): void;
   /** A resource changed: `notifications/resources/updated` to its subscribers. */
   updated(uri: string): void;
+  /**
+   * Check a modern Streamable HTTP POST's `Mcp-Param-*` headers against the `tools/call` arguments
+   * (the tools' `x-mcp-header` annotations): what is wrong, or `undefined`. `listenHttp` and
+   * `createHttpHandler` use it unless given their own `checkHeaders`.
+   */
+  checkHeaders(request: IncomingMessage, message: unknown): string | undefined;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { checkParamHeaders, paramHeaderBindings, type ParamHeaderBinding } from './param-headers.js';
 import { z } from 'zod';
 import { summarizeIssues } from '../jsonrpc/codec.js';
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
@@ -6,6 +8,8 @@ import type { CancelledError, RequestContext, SessionHandle } from '../runtime/m
 import { InputRequiredSignal, requestInput, type InputRequest, type McpInput } from './input.js';
 import { sendLog, type LogLevel } from './logging.js';
 import { sendProgress } from './progress.js';
+import type { TaskManager } from './tasks/manager.js';
+import { callTaskTool, isCreatedTask, type TaskToolContext } from './tasks/tool-task.js';
 
 /**
  * What a tool's `run` gets besides its arguments: the request's `signal` (aborted exactly when the
@@ -78,9 +82,52 @@ export interface ToolDefinition<A = any> {
    * validates the arguments either way.
    */
   readonly inputSchema?: Record<string, unknown>;
+  /**
+   * Run as a durable task (the tasks extension, see docs/tasks.md): `true` — only as a task (a
+   * client without the extension gets −32021); `'optional'` — as a task when the request declares
+   * the extension, else in the request. A task tool's `run` gets a {@link TaskToolContext}.
+   */
+  readonly task?: true | 'optional';
+  /** Safe to run again: an orphaned task of this tool is taken over by another instance instead of failing. */
+  readonly idempotent?: boolean;
+  /** Lifetime of this tool's tasks (ms); default the task manager's. */
+  readonly taskTtlMs?: number;
+  /** Runs in the request before the task is created (MRTR input allowed); its value is `ctx.gathered`. */
+  readonly gather?: (args: A, ctx: ToolContext) => unknown;
   run(args: A, ctx: ToolContext): unknown;
 }
 
+/**
+ * Define a tool that runs as a durable task (`task: true`), or as a task when the client declares
+ * the tasks extension (`task: 'optional'`). The create result is returned once the task store
+ * confirmed the task; `run` gets `ctx.signal`, `ctx.progress` and `ctx.requestInput` (the task
+ * reads `input_required` until the client answers with `tasks/update`).
+ *
+ * @example
+ * ```ts
+ * const reindex = defineTool({
+ *   name: 'reindex',
+ *   input: z.object({ shard: z.number() }),
+ *   task: true,
+ *   idempotent: true,
+ *   run: async ({ shard }, ctx) => {
+ *     await rebuild(shard, ctx.signal);
+ *     return `shard ${shard} reindexed`;
+ *   },
+ * });
+ * ```
+ */
+export function defineTool<S extends z.ZodType>(definition: {
+  name: string;
+  description?: string;
+  input: S;
+  inputSchema?: Record<string, unknown>;
+  task: true | 'optional';
+  idempotent?: boolean;
+  taskTtlMs?: number;
+  gather?: (args: z.output<S>, ctx: ToolContext) => unknown;
+  run(args: z.output<S>, ctx: TaskToolContext): unknown;
+}): ToolDefinition<z.output<S>>;
 /**
  * Define a tool; `args` are typed from the zod schema.
  *
@@ -103,8 +150,9 @@ export function defineTool<S extends z.ZodType>(definition: {
   input: S;
   inputSchema?: Record<string, unknown>;
   run(args: z.output<S>, ctx: ToolContext): unknown;
-}): ToolDefinition<z.output<S>> {
-  return definition as ToolDefinition<z.output<S>>;
+}): ToolDefinition<z.output<S>>;
+export function defineTool(definition: object): ToolDefinition {
+  return definition as ToolDefinition;
 }
 
 /** The `tools/list` entry of a tool. */
@@ -112,6 +160,8 @@ interface ListedTool {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
+  execution?: { taskSupport: 'required' | 'optional' };
+  annotations?: { idempotentHint: true };
 }
 
 const CallParams = z.object({
@@ -231,14 +281,26 @@ export function toToolResult(value: unknown): ToolResult {
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
   private readonly listed: ListedTool[] = [];
+  private readonly tasks: TaskManager | undefined;
+  /** The `x-mcp-header` parameters of the tools that have any. */
+  private readonly headerBindings = new Map<string, ParamHeaderBinding[]>();
 
-  constructor(tools: readonly ToolDefinition[]) {
+  /** `tasks` runs the tools declared with `task`; without it such a tool is refused at construction. */
+  constructor(tools: readonly ToolDefinition[], options: { tasks?: TaskManager } = {}) {
+    this.tasks = options.tasks;
     for (const tool of tools) {
       if (this.tools.has(tool.name)) throw new TypeError(`duplicate tool name: ${tool.name}`);
       this.tools.set(tool.name, tool);
       const { $schema: _schema, ...generated } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
       const entry: ListedTool = { name: tool.name, inputSchema: tool.inputSchema ?? generated };
+      const bindings = paramHeaderBindings(tool.name, entry.inputSchema);
+      if (bindings.length > 0) this.headerBindings.set(tool.name, bindings);
       if (tool.description !== undefined) entry.description = tool.description;
+      if (tool.task !== undefined) {
+        if (this.tasks === undefined) throw new TypeError(`tool ${tool.name} is a task tool but no task manager was given`);
+        entry.execution = { taskSupport: tool.task === true ? 'required' : 'optional' };
+      }
+      if (tool.idempotent === true) entry.annotations = { idempotentHint: true };
       this.listed.push(entry);
     }
   }
@@ -247,9 +309,27 @@ export class ToolRegistry {
     return this.tools.size;
   }
 
+  /** The tool of that name. */
+  get(name: string): ToolDefinition | undefined {
+    return this.tools.get(name);
+  }
+
   /** The `tools/list` result. */
   list(): { tools: ListedTool[] } {
     return { tools: this.listed };
+  }
+
+  /**
+   * For a `tools/call` over Streamable HTTP: its `Mcp-Param-*` headers against its arguments
+   * ({@link checkParamHeaders}); `undefined` when they agree or the message is anything else.
+   */
+  checkHeaders(headers: IncomingHttpHeaders, message: unknown): string | undefined {
+    if (this.headerBindings.size === 0 || typeof message !== 'object' || message === null) return undefined;
+    const { method, params } = message as { method?: unknown; params?: unknown };
+    if (method !== 'tools/call' || typeof params !== 'object' || params === null) return undefined;
+    const { name, arguments: args } = params as { name?: unknown; arguments?: unknown };
+    const bindings = typeof name === 'string' ? this.headerBindings.get(name) : undefined;
+    return bindings === undefined ? undefined : checkParamHeaders(headers, bindings, args);
   }
 
   /**
@@ -267,12 +347,16 @@ export class ToolRegistry {
     }
     let out: unknown;
     try {
-      out = tool.run(args.data, new ToolCallContext(ctx));
+      const toolCtx = new ToolCallContext(ctx);
+      out = tool.task === undefined || this.tasks === undefined ? tool.run(args.data, toolCtx) : callTaskTool(tool, args.data, toolCtx, this.tasks, toToolResult);
     } catch (error) {
       return toolError(error, ctx);
     }
     if (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function') {
-      return Promise.resolve(out).then(toToolResult, (error: unknown) => toolError(error, ctx));
+      return Promise.resolve(out).then(
+        (value) => (isCreatedTask(value) ? (value as ToolResult) : toToolResult(value)),
+        (error: unknown) => toolError(error, ctx),
+      );
     }
     return toToolResult(out);
   }

@@ -165,9 +165,11 @@ function startAttributes(event: SupervisorEvents['request.started'], params: Rec
     [a.requestId]: id,
     [a.rpcRequestId]: id,
     [a.sessionId]: event.sessionId,
-    [a.mcpSessionId]: event.sessionId,
     [a.transport]: event.transport,
   };
+  // The wire's own session id where it has one; none for a stateless exchange; else the connection is the session.
+  const mcpSessionId = event.protocolSessionId === undefined ? event.sessionId : event.protocolSessionId;
+  if (mcpSessionId !== null) attributes[a.mcpSessionId] = mcpSessionId;
   const network = NETWORK[event.transport];
   if (network !== undefined) {
     attributes[a.networkTransport] = network.transport;
@@ -272,7 +274,13 @@ export function traceSupervisor(supervisor: Pick<Supervisor, 'on'>, options: Tra
       if (event.outcome !== 'result') return;
       const entry = take(event.sessionId, event.requestId);
       if (entry === undefined) return;
-      entry.span.setAttribute(a.outcome, 'result');
+      if (event.method === 'tools/call' && recordOf(event.result)?.isError === true) {
+        // MCP semantic conventions: a tool result with `isError: true` is an error of the call.
+        entry.span.setAttributes({ [a.outcome]: 'error', [a.errorType]: 'tool_error' });
+        entry.span.setStatus({ code: SpanStatusCode.ERROR, message: 'tool_error' });
+      } else {
+        entry.span.setAttribute(a.outcome, 'result');
+      }
       end(event.sessionId, event.requestId, entry);
     }),
     supervisor.on('request.failed', (event) => {

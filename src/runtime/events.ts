@@ -23,9 +23,25 @@ export interface SupervisorEvents {
    * (after validation), so a listener can read `_meta` (e.g. trace context). Emitted only while
    * someone listens: an unobserved request allocates nothing for it.
    */
-  'request.started': { sessionId: string; requestId: RequestId; method: string; transport: string; params: unknown };
+  'request.started': {
+    sessionId: string;
+    requestId: RequestId;
+    method: string;
+    transport: string;
+    params: unknown;
+    /** The transport's {@link Transport.protocolSessionId}. */
+    protocolSessionId: string | null | undefined;
+  };
   /** A handler answered (result or error) before any cancel; `durationMs` on the supervisor's clock. */
-  'request.completed': { sessionId: string; requestId: RequestId; method: string; outcome: 'result' | 'error'; durationMs: number };
+  'request.completed': {
+    sessionId: string;
+    requestId: RequestId;
+    method: string;
+    outcome: 'result' | 'error';
+    durationMs: number;
+    /** What the handler returned (`undefined` when the outcome is `error`). An MCP tool error is a result with `isError: true`. */
+    result: unknown;
+  };
   'request.failed': { sessionId: string; requestId: RequestId; method: string; error: unknown };
   'request.cancelled': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };
   'handler.abandoned': { sessionId: string; requestId: RequestId; method: string; reason: CancelReason };

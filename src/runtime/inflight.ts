@@ -39,6 +39,8 @@ export interface InFlightOwner extends SessionHandle {
   cancelListenerFailed(error: unknown, record: HandlerRecord): void;
   /** Whether the session is over (no request timer is re-armed then). */
   readonly over: boolean;
+  /** The transport's own session id, for `request.started` (see `Transport.protocolSessionId`). */
+  readonly protocolSessionId: string | null | undefined;
 }
 
 /**
@@ -81,7 +83,9 @@ export class InFlight {
     record.startedAt = now;
     this.running.set(message.id, record);
     if (this.rt.listens('request.started')) {
-      this.rt.emit('request.started', { sessionId: this.owner.id, requestId: message.id, method: message.method, transport: this.owner.transportKind, params });
+      const owner = this.owner;
+      const protocolSessionId = owner.protocolSessionId;
+      this.rt.emit('request.started', { sessionId: owner.id, requestId: message.id, method: message.method, transport: owner.transportKind, params, protocolSessionId });
     }
     if (deadline !== Infinity && this.requestTimer === undefined) this.armRequestTimer();
     let result: unknown;
@@ -119,7 +123,7 @@ export class InFlight {
       return;
     }
     this.rt.counters.completed += 1;
-    this.completed(record, 'result');
+    this.completed(record, 'result', value);
     let frame: string;
     try {
       frame = encodeResult(record.requestId, value);
@@ -161,9 +165,9 @@ export class InFlight {
     this.release(record);
   }
 
-  private completed(record: HandlerRecord, outcome: 'result' | 'error'): void {
+  private completed(record: HandlerRecord, outcome: 'result' | 'error', result?: unknown): void {
     const durationMs = this.rt.clock.now() - record.startedAt;
-    this.rt.emit('request.completed', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, outcome, durationMs });
+    this.rt.emit('request.completed', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, outcome, durationMs, result });
   }
 
   /**

@@ -85,6 +85,11 @@ export class Session implements SessionHandle, TransportSink {
     return this.transport.kind;
   }
 
+  /** @internal */
+  get protocolSessionId(): string | null | undefined {
+    return this.transport.protocolSessionId;
+  }
+
   /** Per-session storage for dialects and handlers (created on first use). */
   get locals(): Map<string, unknown> {
     return (this.localsMap ??= new Map());

@@ -61,6 +61,13 @@ export interface Transport {
   readonly kind: string;
   /** False once the output side is gone or closed; the send guard reads it. */
   readonly outputOpen: boolean;
+  /**
+   * The session id the protocol itself carries, for tracing (`mcp.session.id`): a string when the
+   * wire names the session (MCP's `Mcp-Session-Id` on Streamable HTTP of the 2025 era), `null` when
+   * the protocol has no session here (a stateless exchange of the 2026-07-28 era), absent when the
+   * connection itself is the session (stdio, WebSocket: the runtime's session id stands for it).
+   */
+  readonly protocolSessionId?: string | null;
   /** Start delivering events to the sink (called once by the runtime). */
   start(sink: TransportSink): void;
   /** Write one frame. Called only while `outputOpen`; failures are reported through `onClosed`. */

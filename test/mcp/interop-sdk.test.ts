@@ -17,13 +17,50 @@ afterEach(async () => {
   killServes();
 });
 
-async function connect(transport: Transport): Promise<{ client: Client; errors: Error[] }> {
+interface WireMessage {
+  id?: unknown;
+  method?: string;
+  params?: { progressToken?: unknown; progress?: unknown };
+}
+
+async function connect(transport: Transport): Promise<{ client: Client; errors: Error[]; wire: WireMessage[] }> {
   const client = new Client({ name: 'interop-test', version: '1.0.0' });
   const errors: Error[] = [];
   client.onerror = (error) => errors.push(error);
   clients.push(client);
   await client.connect(transport);
-  return { client, errors };
+  // Every message from the server after the handshake, in the order it came off the wire.
+  const wire: WireMessage[] = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    wire.push(message as WireMessage);
+    deliver?.(message, extra);
+  };
+  return { client, errors, wire };
+}
+
+const UNKNOWN_PROGRESS = 'Received a progress notification for an unknown token: ';
+
+/**
+ * The client's errors, less one the SDK makes by itself: it handles a notification a microtask
+ * after a response that came in the same read, so a progress notification the server wrote before
+ * the answer can reach it after the answer dropped the token. Such an error is left out only when
+ * the wire shows that notification before the answer; nothing may follow an answer for its token.
+ */
+function clientErrors(errors: Error[], wire: WireMessage[]): Error[] {
+  for (const [index, message] of wire.entries()) {
+    if (message.id === undefined || message.method !== undefined) continue;
+    const later = wire.slice(index + 1).filter((m) => m.method === 'notifications/progress' && m.params?.progressToken === message.id);
+    expect(later).toEqual([]);
+  }
+  return errors.filter((error) => {
+    if (!error.message.startsWith(UNKNOWN_PROGRESS)) return true;
+    const note = JSON.parse(error.message.slice(UNKNOWN_PROGRESS.length)) as WireMessage;
+    const token = note.params?.progressToken;
+    const noteAt = wire.findIndex((m) => m.method === note.method && m.params?.progressToken === token && m.params?.progress === note.params?.progress);
+    const answerAt = wire.findIndex((m) => m.method === undefined && m.id === token);
+    return !(noteAt >= 0 && answerAt > noteAt);
+  });
 }
 
 /** The conversation both transports run: everything the issue lists except the EOF drain. */
@@ -82,7 +119,7 @@ describe('interop with the official MCP SDK client', () => {
     const stderr: string[] = [];
     (transport.stderr as Readable).setEncoding('utf8');
     (transport.stderr as Readable).on('data', (chunk: string) => stderr.push(chunk));
-    const { client, errors } = await connect(transport);
+    const { client, errors, wire } = await connect(transport);
     await converse(client);
     // Closing ends the server's stdin: it drains, prints its counters and exits 0.
     await client.close();
@@ -91,7 +128,7 @@ describe('interop with the official MCP SDK client', () => {
     expect(stdioCounters).toEqual(expectedCounters);
     expect(stdioPhases.at(-1)).toMatchObject({ phase: 'stopped' });
     // Nothing arrived for the cancelled id (the SDK reports a response to an unknown id as an error).
-    expect(errors).toEqual([]);
+    expect(clientErrors(errors, wire)).toEqual([]);
   });
 
   it('over WebSocket: the same conversation against serve --port 0, then SIGTERM: exit 0 and the counters', async () => {
@@ -99,7 +136,7 @@ describe('interop with the official MCP SDK client', () => {
     const listening = await server.line(/^listening ws:\/\//);
     const url = listening.slice('listening '.length);
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
-    const { client, errors } = await connect(new WebSocketClientTransport(new URL(url)));
+    const { client, errors, wire } = await connect(new WebSocketClientTransport(new URL(url)));
     await converse(client);
     await client.close();
     server.child.kill('SIGTERM');
@@ -108,7 +145,7 @@ describe('interop with the official MCP SDK client', () => {
     const { phases, ...counters } = server.lastJson();
     expect(counters).toEqual(expectedCounters);
     expect(phases.at(-1)).toMatchObject({ phase: 'stopped' });
-    expect(errors).toEqual([]);
+    expect(clientErrors(errors, wire)).toEqual([]);
   });
 });
 

@@ -3,6 +3,8 @@
  * kills/restarts it for the fault cases. No mock: a real Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -84,4 +86,21 @@ export async function until<T>(check: () => Promise<T | undefined>, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Run a TypeScript file as a child process (an instance the test may SIGKILL) and read the JSON of
+ * the first line it prints. `cleanups` gets a step that kills it if it still runs.
+ */
+export async function spawnInstance<T>(file: URL, args: string[], cleanups: (() => Promise<void>)[]): Promise<{ first: T; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  cleanups.push(kill);
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { first: JSON.parse(line) as T, kill };
 }

@@ -4,15 +4,11 @@
  * killed with SIGKILL leaves its task `failed`/`instance-lost` on B once the lease ran out; Redis
  * killed and restarted mid-run gives clear errors while down and the tasks back afterwards.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTaskManager, type TaskManager } from '../../src/mcp/tasks/manager.js';
 import { TaskError } from '../../src/mcp/tasks/record.js';
 import { connectRedisTaskStore } from '../../src/mcp/tasks/redis-store.js';
-import { startRedis, until } from './tasks-redis-server.js';
+import { spawnInstance, startRedis, until } from './tasks-redis-server.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -88,25 +84,15 @@ describe('tasks on Redis across instances', () => {
     const redis = await startRedis();
     cleanups.push(redis.stop);
     const leaseMs = 600;
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tasks-owner-child.ts', import.meta.url)), redis.url, String(leaseMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    });
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const { taskId } = JSON.parse(line) as { taskId: string };
+    const child = await spawnInstance<{ taskId: string }>(new URL('./tasks-owner-child.ts', import.meta.url), [redis.url, String(leaseMs)], cleanups);
+    const { taskId } = child.first;
     const b = await instance(redis.url, 'b', leaseMs);
     expect(await b.get(taskId)).toMatchObject({ status: 'working', owner: 'child-a' });
     // While A lives and renews, B's sweep leaves its task alone.
     expect(await b.sweep()).toBe(0);
 
     const killedAt = Date.now();
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await child.kill();
     const lost = await until(async () => {
       const r = await b.get(taskId);
       return r?.status === 'failed' ? r : undefined;

@@ -1,5 +1,6 @@
 // The stdio transport over in-memory streams (PassThrough / Writable): the seams the real-pipe tests
 // in stdio.test.ts cannot reach deterministically (backpressure, repeated output errors, close).
+import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor, ErrorCode, SupervisorError } from '../../src/index.js';
@@ -265,4 +266,25 @@ describe('serveStdio', () => {
     expect(supervisor.stats()).toMatchObject({ inFlight: 0, blockedSends: 0, completed: 1 });
     await supervisor.close();
   });
+});
+
+describe('createStdioTransport in a process that exits', () => {
+  it('writes the frames of the tick in which the process exits (stdout on a pipe)', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = [
+      "import { createStdioTransport } from './src/transports/stdio.ts';",
+      'const transport = createStdioTransport();',
+      'transport.start({ onFrame() {}, onMalformed() {}, onInputEnded() {}, onClosed() {} });',
+      "transport.send('{\"last\":1}');",
+      "transport.send('{\"last\":2}');",
+      'process.exit(0);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(out).toBe('{"last":1}\n{"last":2}\n');
+  }, 60_000);
 });

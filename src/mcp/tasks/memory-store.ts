@@ -1,5 +1,5 @@
 import type { TaskEvent } from '../../../machines/task.js';
-import { applyTaskEvent, isTerminal, TaskError, type TaskPatch, type TaskRecord } from './record.js';
+import { applyTaskEvent, isTerminal, patchRecord, TaskError, type TaskPatch, type TaskRecord } from './record.js';
 import type { TaskSignal, TaskStore } from './store.js';
 
 /**
@@ -57,14 +57,15 @@ export function createMemoryTaskStore(options: MemoryTaskStoreOptions = {}): Tas
     get: (taskId) => Promise.resolve(read(taskId)),
     transition(taskId: string, event: TaskEvent, patch: TaskPatch = {}) {
       const r = read(taskId);
-      const next = r === undefined ? undefined : applyTaskEvent(r, event, patch);
+      const next = r === undefined ? undefined : applyTaskEvent(r, event, patch, now());
       if (next !== undefined) tasks.set(taskId, next);
       return Promise.resolve(next);
     },
     patch(taskId, patch) {
       const r = read(taskId);
-      if (r === undefined) return Promise.resolve(undefined);
-      const next = { ...r, ...patch(r), version: r.version + 1 };
+      const changes = r === undefined ? undefined : patch(r);
+      if (r === undefined || changes === undefined) return Promise.resolve(undefined);
+      const next = patchRecord(r, changes, now());
       tasks.set(taskId, next);
       return Promise.resolve(next);
     },

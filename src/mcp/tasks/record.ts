@@ -22,8 +22,14 @@ export interface TaskRecord {
   version: number;
   /** The tool result, once `completed`. */
   result?: unknown;
-  /** The error message, once `failed` by the handler. */
-  error?: string;
+  /** The JSON-RPC error, once `failed` (by a protocol error of the handler, or by `shutdown` / `instance-lost`). */
+  error?: TaskErrorObject;
+  /** Wall-clock ms (epoch) of the last write. */
+  updatedAt?: number;
+  /** What runs the task, so another instance can take it over (idempotent tools only). */
+  origin?: TaskOrigin;
+  /** How many times another instance took the task over. */
+  takeovers?: number;
   /** Open input requests while `input_required`. */
   inputRequests?: Record<string, unknown>;
   /** Answers sent with `tasks/update`, not yet taken by the handler. */
@@ -32,8 +38,42 @@ export interface TaskRecord {
   progress?: { progress: number; total?: number; message?: string };
 }
 
-/** Fields a transition may set besides the status. */
-export type TaskPatch = Partial<Pick<TaskRecord, 'result' | 'error' | 'inputRequests' | 'inputResponses' | 'progress'>>;
+/**
+ * The JSON-RPC error a failed task carries (`code`, `message`, optional `data`).
+ *
+ * @example
+ * ```ts
+ * const e: TaskErrorObject = { code: -32603, message: 'task failed: instance-lost', data: { reason: 'instance-lost' } };
+ * ```
+ */
+export interface TaskErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * What started a task: the tool, its arguments and what its pre-task phase gathered. Kept with
+ * the task so that another instance can run it again when the owner is lost and the tool is
+ * idempotent.
+ *
+ * @example
+ * ```ts
+ * const origin: TaskOrigin = { tool: 'reindex', args: { shard: 3 }, idempotent: true };
+ * ```
+ */
+export interface TaskOrigin {
+  tool: string;
+  args: unknown;
+  idempotent: boolean;
+  /** What the tool gathered in the request before the task was created. */
+  gathered?: unknown;
+  /** The client capabilities the creating request declared. */
+  capabilities?: Readonly<Record<string, unknown>>;
+}
+
+/** Fields a transition or a patch may set besides the status. */
+export type TaskPatch = Partial<Pick<TaskRecord, 'result' | 'error' | 'inputRequests' | 'inputResponses' | 'progress' | 'owner' | 'takeovers'>>;
 
 /**
  * Whether a status is terminal (the handler no longer runs).
@@ -58,14 +98,26 @@ export function isTerminal(status: TaskStatus): boolean {
  * next?.status; // 'cancelled'
  * ```
  */
-export function applyTaskEvent(record: TaskRecord, event: TaskEvent, patch: TaskPatch): TaskRecord | undefined {
+export function applyTaskEvent(record: TaskRecord, event: TaskEvent, patch: TaskPatch, now: number = Date.now()): TaskRecord | undefined {
   const before = taskMachine.resolveState({
     value: record.status,
     context: { taskId: record.taskId, ttlMs: record.ttlMs, reason: record.reason },
   });
   const [after] = transition(taskMachine, before, event);
   if (after.value === before.value || after.value === 'expired') return undefined;
-  return { ...record, ...patch, status: after.value as TaskStatus, reason: after.context.reason, version: record.version + 1 };
+  return { ...record, ...patch, status: after.value as TaskStatus, reason: after.context.reason, version: record.version + 1, updatedAt: now };
+}
+
+/**
+ * Apply a patch (no status change) to a record: bumps the version and the update time.
+ *
+ * @example
+ * ```ts
+ * patchRecord(record, { progress: { progress: 1 } }).version; // record.version + 1
+ * ```
+ */
+export function patchRecord(record: TaskRecord, patch: TaskPatch, now: number = Date.now()): TaskRecord {
+  return { ...record, ...patch, version: record.version + 1, updatedAt: now };
 }
 
 /**

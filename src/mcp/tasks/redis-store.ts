@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import type { TaskEvent } from '../../../machines/task.js';
-import { applyTaskEvent, isTerminal, TaskError, type TaskPatch, type TaskRecord } from './record.js';
+import { applyTaskEvent, isTerminal, patchRecord, TaskError, type TaskPatch, type TaskRecord } from './record.js';
 import type { TaskSignal, TaskStore } from './store.js';
 
 /**
@@ -61,9 +60,11 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
   const liveKey = `${prefix}live`;
   const leaseKey = (owner: string): string => `${prefix}lease:${owner}`;
   const channel = `${prefix}signals`;
+  // ioredis is loaded on first use, so importing the MCP module costs nothing without Redis.
+  const { Redis } = await import('ioredis');
   // Offline queue off on the command client: a command while Redis is down fails at once.
   const client = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const subscriber = new Redis(options.url, { lazyConnect: true, autoResubscribe: true });
+  const subscriber = new Redis(options.url, { lazyConnect: true, autoResubscribe: false });
   const listeners = new Set<(signal: TaskSignal) => void>();
   // Connection errors surface as rejected commands; the clients' own 'error' events are expected
   // while Redis is down and must not crash the process.
@@ -93,6 +94,16 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
     await subscriber.connect();
     await subscriber.subscribe(channel);
   });
+  // Signals published while the subscriber was away are lost (pub/sub keeps nothing): once it is
+  // subscribed again, tell the listeners to re-read the tasks they run (a `resync` signal).
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        for (const l of [...listeners]) l({ taskId: '*', kind: 'resync' });
+      },
+      () => undefined,
+    );
+  });
 
   const get = (taskId: string): Promise<TaskRecord | undefined> => call('get', async () => decode(await client.hgetall(key(taskId))));
 
@@ -121,7 +132,11 @@ export async function connectRedisTaskStore(options: RedisTaskStoreOptions): Pro
       }),
     get,
     transition: (taskId: string, event: TaskEvent, patch: TaskPatch = {}) => write(taskId, (r) => applyTaskEvent(r, event, patch)),
-    patch: (taskId, patch) => write(taskId, (r) => ({ ...r, ...patch(r), version: r.version + 1 })),
+    patch: (taskId, patch) =>
+      write(taskId, (r) => {
+        const changes = patch(r);
+        return changes === undefined ? undefined : patchRecord(r, changes);
+      }),
     live: (limit) =>
       call('live', async () => {
         const ids = (await client.smembers(liveKey)).slice(0, limit);

@@ -11,7 +11,13 @@ import type { TaskPatch, TaskRecord } from './record.js';
  */
 export interface TaskSignal {
   taskId: string;
-  kind: 'cancel' | 'update';
+  /**
+   * `cancel`: stop it; `update`: new input answers; `takeover`: `owner` now runs it (idempotent
+   * takeover); `resync` (`taskId: '*'`): signals may have been missed (the store reconnected), re-read
+   * every task you run.
+   */
+  kind: 'cancel' | 'update' | 'takeover' | 'resync';
+  owner?: string;
 }
 
 /**
@@ -32,8 +38,12 @@ export interface TaskStore {
   get(taskId: string): Promise<TaskRecord | undefined>;
   /** Apply a task machine event atomically; `undefined` when unknown or the machine ignored it. */
   transition(taskId: string, event: TaskEvent, patch?: TaskPatch): Promise<TaskRecord | undefined>;
-  /** Set fields without a state change (input answers, progress), computed from the current record atomically; `undefined` when unknown. */
-  patch(taskId: string, patch: (current: TaskRecord) => TaskPatch): Promise<TaskRecord | undefined>;
+  /**
+   * Set fields without a state change (input answers, progress, a takeover's new owner), computed
+   * from the current record atomically; `undefined` when unknown or when `patch` returned
+   * `undefined` (nothing written).
+   */
+  patch(taskId: string, patch: (current: TaskRecord) => TaskPatch | undefined): Promise<TaskRecord | undefined>;
   /** Live (non-terminal) task ids, at most `limit`. */
   live(limit: number): Promise<string[]>;
   /** Hold (or renew) an owner's lease for `ms`. */

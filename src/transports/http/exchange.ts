@@ -26,6 +26,8 @@ export class HttpExchangeTransport implements Transport {
   readonly kind = 'streamable-http' as const;
   /** Which spec era this exchange speaks. */
   readonly era = 'modern' as const;
+  /** A modern exchange belongs to no protocol session. */
+  readonly protocolSessionId = null;
   private readonly stream: ResponseStream;
   private sink: TransportSink | undefined = undefined;
   private answered = false;

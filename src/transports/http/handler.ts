@@ -208,7 +208,12 @@ class Handler {
  * ```
  */
 export function createHttpHandler(supervisor: HttpSessionHost, options: HttpHandlerOptions & HttpHandlerBinding = {}): HttpHandler {
-  const config = resolveHttpOptions(options);
+  const mcp = supervisor.mcp;
+  const config = resolveHttpOptions(
+    options.checkHeaders !== undefined || mcp?.checkHeaders === undefined
+      ? options
+      : { ...options, checkHeaders: (request, message) => mcp.checkHeaders?.(request, message) },
+  );
   const hosts = resolveHostPolicy(options.host ?? '127.0.0.1', options);
   const handler = new Handler(supervisor, config, hosts, options.authenticate);
   const fn = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): void => {

@@ -88,11 +88,14 @@ export function decodeHeaderValue(value: string): string | undefined {
   }
 }
 
-/** The body field `Mcp-Name` mirrors, per method. */
-const NAME_FIELD: Readonly<Record<string, 'name' | 'uri'>> = {
+/** The body field `Mcp-Name` mirrors, per method (SEP-2243; the tasks extension adds `taskId`). */
+const NAME_FIELD: Readonly<Record<string, 'name' | 'uri' | 'taskId'>> = {
   'tools/call': 'name',
   'prompts/get': 'name',
   'resources/read': 'uri',
+  'tasks/get': 'taskId',
+  'tasks/update': 'taskId',
+  'tasks/cancel': 'taskId',
 };
 
 /**

@@ -72,6 +72,11 @@ export class LegacySessionTransport implements Transport {
   private initializing: LegacyStream | undefined = undefined;
   private readonly onClosedHooks: (() => void)[] = [];
 
+  /** The `Mcp-Session-Id`, for tracing. */
+  get protocolSessionId(): string {
+    return this.id;
+  }
+
   constructor(
     /** The `Mcp-Session-Id`. */
     readonly id: string,

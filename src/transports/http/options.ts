@@ -21,6 +21,8 @@ export interface HttpSessionHost<S = unknown> {
   readonly accepting: boolean;
   /** Run a session over a transport. */
   attach(transport: Transport): S;
+  /** An MCP server's own header check (`createMcpServer`), used when the options give none. */
+  readonly mcp?: { checkHeaders?(request: IncomingMessage, message: unknown): string | undefined };
 }
 
 /**

@@ -145,6 +145,8 @@ class StdioTransportImpl implements StdioTransport {
     this.input.on('end', this.onInputEnd);
     this.input.on('close', this.onInputClose);
     this.input.on('data', this.onData);
+    // A process that exits in the tick of a send still writes it (stdout on a pipe or file writes synchronously).
+    process.on('exit', this.flush);
     this.input.resume();
     // Streams that were over before the session started never emit 'end' or 'close' again.
     const input = this.input as { readableEnded?: boolean; destroyed?: boolean };
@@ -184,6 +186,7 @@ class StdioTransportImpl implements StdioTransport {
   close(_intent: CloseIntent): void {
     if (this.closed) return;
     this.flush();
+    process.off('exit', this.flush);
     this.closed = true;
     this.stopReading();
     const wasOpen = this.open;
@@ -263,6 +266,7 @@ class StdioTransportImpl implements StdioTransport {
     if (!this.open) return;
     this.open = false;
     this.pending = '';
+    process.off('exit', this.flush);
     this.output.off('drain', this.onDrain);
     this.sink?.onClosed(detail);
   }

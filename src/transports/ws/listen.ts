@@ -6,7 +6,7 @@ import { bindServer, closeServer } from '../bind.js';
 import { authenticateRequest, resolveHostPolicy, type RequestGuardOptions } from '../request-guard.js';
 import type { Transport } from '../types.js';
 import { resolveTransportOptions, type ResolvedTransportOptions, type WebSocketTransportOptions } from './options.js';
-import { createResolvedWebSocketTransport } from './transport.js';
+import { createResolvedWebSocketTransport, flushWebSocket } from './transport.js';
 
 /**
  * What the WebSocket server needs of a supervisor. A `Supervisor` from `createSupervisor()` is one;
@@ -89,8 +89,13 @@ export function attachWebSocket<S>(supervisor: SessionHost<S>, socket: WebSocket
   return attachResolved(supervisor, socket, resolveTransportOptions(options));
 }
 
-function attachResolved<S>(supervisor: SessionHost<S>, socket: WebSocket, config: ResolvedTransportOptions): S | undefined {
-  const transport = createResolvedWebSocketTransport(socket, config);
+function attachResolved<S>(
+  supervisor: SessionHost<S>,
+  socket: WebSocket,
+  config: ResolvedTransportOptions,
+  stream?: Duplex,
+): S | undefined {
+  const transport = createResolvedWebSocketTransport(socket, config, stream);
   if (!supervisor.accepting) {
     transport.close('going-away');
     return undefined;
@@ -191,7 +196,7 @@ export function createUpgradeHandler(supervisor: SessionHost, options: WebSocket
     }
     socket.off('error', ignore);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      attachResolved(supervisor, ws, config);
+      attachResolved(supervisor, ws, config, socket);
     });
   };
 
@@ -207,7 +212,10 @@ export function createUpgradeHandler(supervisor: SessionHost, options: WebSocket
     close() {
       accepting = false;
       for (const socket of [...upgrading]) socket.destroy();
-      for (const ws of [...wss.clients]) ws.terminate();
+      for (const ws of [...wss.clients]) {
+        flushWebSocket(ws);
+        ws.terminate();
+      }
       wss.close();
     },
   };

@@ -73,6 +73,15 @@ function onSocketClose(this: WebSocket, code: number): void {
  * The transport as a class: its state in fields, its getters on the prototype, and only the four
  * callbacks the timers and `socket.send` need as per-connection closures.
  */
+/** Bytes of small frames batched into one write at most. */
+const CORK_LIMIT = 16 * 1024;
+
+/** What the transport needs of the TCP socket under a WebSocket to batch the frames of one tick. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 class WsTransport implements WebSocketTransport {
   readonly kind = 'ws' as const;
   private sink: TransportSink | undefined = undefined;
@@ -89,9 +98,13 @@ class WsTransport implements WebSocketTransport {
   private heartbeatTimer: unknown = undefined;
   private closeTimer: unknown = undefined;
 
+  private corked = false;
+  private corkedBytes = 0;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly config: ResolvedTransportOptions,
+    private readonly stream?: Corkable,
   ) {
     if (transportOf.has(socket)) {
       throw new SupervisorError('ERR_TRANSPORT_IN_USE', 'this socket already has a transport; a socket carries one session');
@@ -154,7 +167,16 @@ class WsTransport implements WebSocketTransport {
       return;
     }
     const socket = this.socket;
+    const stream = this.stream;
+    if (stream !== undefined && !this.corked) {
+      this.corked = true;
+      this.corkedBytes = 0;
+      stream.cork();
+      process.nextTick(this.uncork);
+    }
     socket.send(frame, this.onSent);
+    // Corked bytes count as buffered: flush early so they never read as backpressure.
+    if (this.corked && (this.corkedBytes += frame.length) >= Math.min(CORK_LIMIT, this.config.highWaterMark / 4)) this.uncork();
     const buffered = socket.bufferedAmount;
     if (buffered > this.peak) this.peak = buffered;
     if (buffered > this.config.closeWaterMark) {
@@ -164,6 +186,13 @@ class WsTransport implements WebSocketTransport {
       this.deliver((s) => s.onPressure?.('high'));
     }
   }
+
+  /** @internal Write what is corked now (before the socket is destroyed). */
+  readonly uncork = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream?.uncork();
+  };
 
   close(intent: CloseIntent): void {
     this.closeWith(CLOSE_CODE_BY_INTENT[intent], `closed by server (${intent})`);
@@ -198,6 +227,9 @@ class WsTransport implements WebSocketTransport {
 
   /** Close the socket with `code` (unless it is closing already) and report the output gone. */
   private closeWith(code: number, detail: string): void {
+    // What was sent before the close leaves now, ahead of the close frame (a listener closing in
+    // the same tick destroys the socket).
+    this.uncork();
     if (!this.closeRequested && !this.detached) {
       this.closeRequested = true;
       const socket = this.socket;
@@ -320,6 +352,20 @@ class WsTransport implements WebSocketTransport {
 }
 
 /**
+ * Write now what the transport of `socket` holds corked for this tick, if any (before the socket
+ * is destroyed).
+ *
+ * @example
+ * ```ts
+ * flushWebSocket(ws);
+ * ws.terminate();
+ * ```
+ */
+export function flushWebSocket(socket: WebSocket): void {
+  transportOf.get(socket)?.uncork();
+}
+
+/**
  * Like {@link createWebSocketTransport}, with options already resolved (shared by every connection
  * of a listener).
  *
@@ -328,9 +374,16 @@ class WsTransport implements WebSocketTransport {
  * const config = resolveTransportOptions({ heartbeatMs: 10_000 });
  * const transport = createResolvedWebSocketTransport(socket, config);
  * ```
+ *
+ * `stream` is the upgraded TCP socket when the caller has it (the `'upgrade'` event's socket): the
+ * frames sent within one tick are then corked and leave in one `writev` at `process.nextTick`.
  */
-export function createResolvedWebSocketTransport(socket: WebSocket, config: ResolvedTransportOptions): WebSocketTransport {
-  return new WsTransport(socket, config);
+export function createResolvedWebSocketTransport(
+  socket: WebSocket,
+  config: ResolvedTransportOptions,
+  stream?: Corkable,
+): WebSocketTransport {
+  return new WsTransport(socket, config, stream);
 }
 
 /**
