@@ -18,6 +18,7 @@ import type { LoadResult } from './lib/stats.js';
 import { runWsLoad } from './lib/ws-load.js';
 import { evaluate, renderMarkdown, renderTable, type Report } from './lib/report.js';
 import { runChurn } from './scenarios/churn.js';
+import { runClusterHttp } from './scenarios/cluster-http.js';
 import { runHttpAbort } from './scenarios/http-abort.js';
 import { runHttpHeap } from './scenarios/http-heap.js';
 import { runIdleSessions } from './scenarios/idle-sessions.js';
@@ -109,6 +110,8 @@ const throughput: Array<[string, () => Promise<LoadResult[]>]> = [
   ['supervised-http-sse', () => httpScenario('supervised-http-sse', 'servers/supervised-http.ts', 'modern-sse')],
   ['mcp-sdk-v2-http', () => httpScenario('mcp-sdk-v2-http', 'servers/mcp-sdk-v2-http.ts', 'modern')],
   ['mcp-sdk-v1-http', () => httpScenario('mcp-sdk-v1-http', 'servers/mcp-sdk-v1-http.ts', 'stateless')],
+  // The real CLI with --workers 1 and --workers 2 (node:cluster), modern tools/call echo over HTTP.
+  ['cluster-http', () => runClusterHttp({ warmupMs, measureMs })],
   ['mcp-sdk-memory', () => inProcess('scenarios/mcp-sdk-memory.ts')],
   ['vscode-jsonrpc', () => inProcess('scenarios/vscode-jsonrpc.ts')],
   // Tracing's cost in one process (no sockets): not traced, traced with no provider, traced into the SDK.

@@ -11,19 +11,36 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function classifyError(error: { code?: unknown; data?: unknown } | undefined): Outcome | undefined {
   if (error === undefined) return undefined;
   const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<string, unknown>;
-  if (error.code === -32000) return { kind: 'refused', how: 'jsonrpc -32000 (session draining)' };
+  if (error.code === -32000 && typeof data['retryAfterMs'] === 'number') return { kind: 'refused', how: 'jsonrpc -32000 (session draining, retryAfterMs)' };
   if (error.code === -32800 && typeof data['reason'] === 'string') return { kind: 'cancelled', reason: data['reason'] };
   return undefined;
 }
 
-/** One modern exchange: POST an `echo` with no session. */
+/** How long each modern `sleep` tool call runs: long enough to be in flight when a drain starts. */
+const MODERN_SLEEP_MS = 20;
+
+/** What a 2026-07-28 request carries instead of a session (`_meta`), and its routing headers. */
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'rolling-modern', version: '1.0.0' },
+};
+const MODERN_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'sleep',
+};
+
+/** One modern exchange: a 2026-07-28 `tools/call sleep` with no session, through the balancer. */
 export async function modernRequest(url: string, id: number): Promise<Outcome> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: { id } }),
+      headers: MODERN_HEADERS,
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'sleep', arguments: { ms: MODERN_SLEEP_MS }, _meta: MODERN_META } }),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
@@ -36,9 +53,12 @@ export async function modernRequest(url: string, id: number): Promise<Outcome> {
   } catch {
     body = undefined;
   }
-  if (response.status === 200 && body?.id === id && body?.result?.id === id) return { kind: 'answered' };
+  const text0 = body?.result?.content?.[0]?.text;
+  if (response.status === 200 && body?.id === id && body?.result?.isError !== true && text0 === `slept ${MODERN_SLEEP_MS} ms`) return { kind: 'answered' };
   if (response.status === 503) {
-    if (typeof body?.error?.data?.retryAfterMs === 'number') return { kind: 'refused', how: 'http 503 (retryAfterMs)' };
+    if (typeof body?.error?.data?.retryAfterMs === 'number' && response.headers.get('retry-after') !== null) {
+      return { kind: 'refused', how: 'http 503 (Retry-After, retryAfterMs)' };
+    }
     return { kind: 'refused', how: 'http 503 from the balancer (no instance up)' };
   }
   return classifyError(body?.error) ?? { kind: 'lost', detail: `modern ${id}: HTTP ${response.status} ${text.slice(0, 120)}` };

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { PhaseTiming } from './runtime/phase-log.js';
 import type { Supervisor, SupervisorStats } from './supervisor.js';
 
@@ -38,7 +39,8 @@ export interface ShutdownOptions {
    * forced one. Default: set `process.exitCode` and let the process end by itself; call
    * `process.exit()` (once stdout and stderr are flushed, at most {@link FLUSH_WAIT_MS} later) only
    * when the stop was forced or handlers had to be abandoned, since those may still hold the
-   * event loop.
+   * event loop. In a node:cluster worker it also disconnects from the primary (after what
+   * `onStopped` sent it), since the IPC channel would keep the worker alive.
    */
   exit?: (code: number) => void;
   /** Called once with the final stats and the phases gone through, when stopped (also after a forced stop). */
@@ -84,6 +86,8 @@ function flushed(stream: NodeJS.WriteStream, ms: number): Promise<void> {
 
 function defaultExit(code: number, hard: boolean): void {
   process.exitCode = code;
+  // Node sends what is queued on the channel before it closes it.
+  if (cluster.isWorker && process.connected) process.disconnect();
   if (!hard) return;
   void Promise.all([flushed(process.stdout, FLUSH_WAIT_MS), flushed(process.stderr, FLUSH_WAIT_MS)]).then(() =>
     process.exit(code),

@@ -105,7 +105,7 @@ describe('shutdownOnSignals', () => {
     expect(await exited.promise).toBe(0);
     expect(order).toEqual(['stopAccepting:unready', 'close:closing', 'stopped', 'exit:0']);
     expect(peer.received).toEqual([
-      { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining' } } },
+      { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining', retryAfterMs: 1000 } } },
       { jsonrpc: '2.0', id: 1, result: 'done' },
     ]);
     expect(stopped).toHaveLength(1);

@@ -32,7 +32,7 @@ describe('shutdownOnSignals in a real process', () => {
 
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.messages).toEqual([
-      { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining' } } },
+      { jsonrpc: '2.0', id: 2, error: { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: 'draining', retryAfterMs: 1000 } } },
       { jsonrpc: '2.0', id: 1, result: { slept: 400 } },
     ]);
     expectCleanWire(child);

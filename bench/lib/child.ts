@@ -11,6 +11,16 @@ export function fixtureArgs(file: string, extraNodeArgs: string[] = []): string[
   return [...extraNodeArgs, '--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))];
 }
 
+/** SIGTERM `child` and wait for its exit; SIGKILL it if it is still there after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
 /** A fixture running in its own process, killed by `stop()`. */
 export interface Fixture {
   child: ChildProcess;
@@ -79,14 +89,7 @@ export async function startFixture(
     command(value) {
       child.stdin!.write(`${JSON.stringify(value)}\n`);
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 3_000),
   };
 }
 

@@ -13,8 +13,8 @@ export interface HttpLoadOptions {
   connections: number;
   warmupMs: number;
   measureMs: number;
-  /** The server's pid, to report its CPU per request. */
-  serverPid?: number;
+  /** The server's pid (or a cluster's pids: primary and workers), to report its CPU per request. */
+  serverPid?: number | readonly number[];
 }
 
 /** One answered POST as the load sees it. */
@@ -117,8 +117,10 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadResult>
     }
   };
   const workers = Array.from({ length: connections }, () => worker());
-  const { windowMs, cpuMs } = await loadWindow.run(options, options.serverPid);
+  const { windowMs, cpuMs, clientCpuMs } = await loadWindow.run(options, options.serverPid);
   await Promise.race([Promise.all(workers), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   agent.destroy();
-  return toResult(options.name, connections, 1, loadWindow.recorder, windowMs, loadWindow.errors, cpuMs);
+  const result = toResult(options.name, connections, 1, loadWindow.recorder, windowMs, loadWindow.errors, cpuMs);
+  // The load client's own CPU (it shares the cores with the server).
+  return loadWindow.recorder.count === 0 ? result : { ...result, clientCpuUsPerOp: Math.round((clientCpuMs * 100_000) / loadWindow.recorder.count) / 100 };
 }

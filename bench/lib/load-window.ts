@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { isEcho } from './messages.js';
-import { processCpuMs } from './proc-cpu.js';
+import { processesCpuMs } from './proc-cpu.js';
 import { LatencyRecorder } from './stats.js';
 
 /** Request ids are mapped into a ring of send times. */
@@ -36,16 +36,26 @@ export class LoadWindow {
     return false;
   }
 
-  /** Run warm-up and measurement; returns the window's length and `pid`'s CPU time within it. */
-  async run(timing: { warmupMs: number; measureMs: number }, pid: number | undefined): Promise<{ windowMs: number; cpuMs: number | undefined }> {
+  /**
+   * Run warm-up and measurement; returns the window's length, the CPU time of `pid` (or of all
+   * those pids together) within it, and this process's own (the load client's).
+   */
+  async run(
+    timing: { warmupMs: number; measureMs: number },
+    pid: number | readonly number[] | undefined,
+  ): Promise<{ windowMs: number; cpuMs: number | undefined; clientCpuMs: number }> {
+    const pids = pid === undefined ? undefined : typeof pid === 'number' ? [pid] : pid;
+    const cpuOf = (): number | undefined => (pids === undefined ? undefined : processesCpuMs(pids));
     await new Promise((resolve) => setTimeout(resolve, timing.warmupMs));
     this.phase = 'measure';
-    const cpu0 = processCpuMs(pid);
+    const cpu0 = cpuOf();
+    const client0 = process.cpuUsage();
     const start = performance.now();
     await new Promise((resolve) => setTimeout(resolve, timing.measureMs));
     this.phase = 'stop';
     const windowMs = performance.now() - start;
-    const cpu1 = processCpuMs(pid);
+    const cpu1 = cpuOf();
+    const client = process.cpuUsage(client0);
     await Promise.race([
       new Promise<void>((resolve) => {
         this.resolveDrained = resolve;
@@ -53,6 +63,6 @@ export class LoadWindow {
       }),
       new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
     ]);
-    return { windowMs, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
+    return { windowMs, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0, clientCpuMs: (client.user + client.system) / 1000 };
   }
 }

@@ -109,6 +109,11 @@ export function evaluate(report: Report): Figure[] {
   const fasterSdk = sdks.length === 0 ? undefined : sdks.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
   const leanestSdk = sdks.filter((r) => r.cpuUsPerOp !== undefined).sort((a, b) => a.cpuUsPerOp! - b.cpuUsPerOp!)[0];
   atLeast('supervised-http / faster SDK HTTP req/s at 100 conns', 5, ratio(supHttp?.opsPerSec, fasterSdk?.opsPerSec), ratio(leanestSdk?.cpuUsPerOp, supHttp?.cpuUsPerOp));
+  const cluster1 = row(report, 'cluster-http-workers1', 100, 1);
+  const cluster2 = row(report, 'cluster-http-workers2', 100, 1);
+  atLeast('cluster-http --workers 2 / --workers 1 req/s at 100 conns', 1.3, ratio(cluster2?.opsPerSec, cluster1?.opsPerSec));
+  // Server CPU per request (primary + workers) with 2 workers over 1: within 10 %.
+  atMost('cluster-http server CPU/req, --workers 2 over --workers 1', 1.1, ratio(cluster2?.cpuUsPerOp, cluster1?.cpuUsPerOp), '×');
   const abort = report.httpAbort;
   atMost('http-abort-10k every handler cancelled after the aborts', 1000, abort?.cancelAllMs ?? null, 'ms');
   atMost('http-abort-10k writes after close', 0, abort === undefined ? null : abort.writesAfterClose + abort.lateWritesSent, '');

@@ -43,6 +43,10 @@ export interface LoadResult {
    * in-process scenarios it is the whole process: client and server together.
    */
   cpuUsPerOp?: number;
+  /** CPU time of the load client per request in µs over the window (where the client measures itself). */
+  clientCpuUsPerOp?: number;
+  /** Cores busy with other processes on the machine during the row (shared machines), where measured. */
+  otherCores?: number;
 }
 
 /** Round to 3 significant decimals for reports. */

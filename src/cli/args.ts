@@ -37,8 +37,8 @@ export interface ServeOptions {
   /** Liveness and readiness probe paths on the serving port (and the metrics port). */
   healthPath: string;
   readyPath: string;
-  /** Worker processes (node:cluster); `undefined`: the available parallelism. */
-  workers: number | undefined;
+  /** Worker processes (node:cluster); `'auto'`: the available parallelism; `undefined`: 1. */
+  workers: number | 'auto' | undefined;
 }
 
 /**
@@ -115,10 +115,11 @@ Options (each also read from an environment variable, shown in brackets; a flag 
                            (default /healthz)
   --ready-path P           readiness probe, 503 from the first SIGTERM on   [SESSION_SUPERVISOR_READY_PATH]
                            (default /readyz)
-  --workers N              worker processes sharing the port (node:cluster, [SESSION_SUPERVISOR_WORKERS]
-                           default 1); legacy HTTP sessions live in one
-                           worker: with N > 1 use modern clients or
-                           WebSocket, or instances behind HAProxy
+  --workers N|auto         worker processes sharing the port (node:cluster, [SESSION_SUPERVISOR_WORKERS]
+                           default 1; auto: one per core); legacy HTTP
+                           sessions live in one worker: with N > 1 use
+                           modern clients or WebSocket, or instances
+                           behind HAProxy
   --help                   this text
 `;
 
@@ -129,7 +130,8 @@ type Flag =
   | { name: string; key: 'maxSessions' | 'sessionIdleTimeoutMs'; kind: 'count' }
   | { name: string; key: 'port' | 'metricsPort' | 'dashboardPort' | 'inspectPort'; kind: 'port' }
   | { name: string; key: 'drainTimeoutMs' | 'requestTimeoutMs' | 'maxMessageBytes'; kind: 'count' | 'positive' }
-  | { name: string; key: 'maxInFlight' | 'workers'; kind: 'positive' }
+  | { name: string; key: 'maxInFlight'; kind: 'positive' }
+  | { name: string; key: 'workers'; kind: 'workers' }
   | { name: string; key: 'shutdownDelayMs' | 'cancelGraceMs'; kind: 'count' }
   | { name: string; key: 'logLevel'; kind: 'level' }
   | { name: string; key: 'stdio' | 'inspect' | 'quiet'; kind: 'switch' };
@@ -156,7 +158,7 @@ const FLAGS: readonly Flag[] = [
   { name: '--cancel-grace', key: 'cancelGraceMs', kind: 'count' },
   { name: '--health-path', key: 'healthPath', kind: 'path' },
   { name: '--ready-path', key: 'readyPath', kind: 'path' },
-  { name: '--workers', key: 'workers', kind: 'positive' },
+  { name: '--workers', key: 'workers', kind: 'workers' },
 ];
 
 /** node:util parseArgs sees every flag as a string (switches as booleans) and we check the values. */
@@ -185,6 +187,11 @@ function readValue(flag: Flag, label: string, raw: string): string | number | bo
     case 'port': {
       const n = INTEGER.test(raw) ? Number(raw) : NaN;
       return n >= 0 && n <= 65535 ? n : { error: `${label} must be an integer from 0 to 65535 (got '${raw}')` };
+    }
+    case 'workers': {
+      if (raw === 'auto') return raw;
+      const n = INTEGER.test(raw) ? Number(raw) : NaN;
+      return Number.isSafeInteger(n) && n >= 1 ? n : { error: `${label} must be an integer >= 1 or auto (got '${raw}')` };
     }
     case 'count':
     case 'positive': {

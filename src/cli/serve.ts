@@ -4,10 +4,10 @@ import { demoMethods, demoTools } from '../demo/tools.js';
 import { createMcpServer } from '../mcp/server.js';
 import { startDashboard } from '../observability/dashboard.js';
 import { createCliInspector, type CliInspector, type CliInspectorOptions } from '../observability/inspect.js';
-import { startMetricsServer } from '../observability/metrics.js';
+import { startMetricsServer, supervisorMetrics } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
 import type { MethodTable } from '../runtime/methods.js';
-import { reportToPrimary } from '../cluster.js';
+import { attachClusterWorker, reportToPrimary } from '../cluster.js';
 import { shutdownOnSignals, type ShutdownListener } from '../shutdown.js';
 import cluster from 'node:cluster';
 import type { Supervisor } from '../supervisor.js';
@@ -118,6 +118,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
   logPhases(supervisor, logger);
   debug?.watch(supervisor);
 
+  // The HTTP listener's counters, once it listens (a cluster worker reports them with its stats).
+  const http: { stats?: () => object } = {};
   let reported = false;
   let stopProgress = (): void => {};
   const report = (): void => {
@@ -126,7 +128,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     stopProgress();
     logger.silence();
     writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
-    reportToPrimary(supervisor.stats(), supervisor.phases());
+    reportToPrimary(supervisor.stats(), supervisor.phases(), http.stats === undefined ? undefined : { http: http.stats() });
   };
   const exit = (code: number): void => {
     report();
@@ -138,8 +140,12 @@ export async function runServe(options: ServeOptions): Promise<void> {
   // Closed after the drain, in this order: the socket listener (WebSocket mode), metrics, dashboard, inspector.
   const listeners: ShutdownListener[] = [];
   const host = options.stdio ? '127.0.0.1' : options.host;
-  if (options.metricsPort !== undefined) {
-    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort, defaultMetrics: true });
+  if (cluster.isWorker) {
+    // The primary serves the metrics port, aggregated over the workers, and sums their live stats.
+    const registry = options.metricsPort === undefined ? undefined : supervisorMetrics(supervisor, { defaultMetrics: true }).registry;
+    attachClusterWorker(supervisor, registry === undefined ? {} : { registry });
+  } else if (options.metricsPort !== undefined) {
+    const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort, defaultMetrics: true, ...probeOptions(options) });
     writeErr(`metrics ${metrics.url}\n`);
     listeners.push(closesWith(() => metrics.close()));
   }
@@ -178,6 +184,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...probeOptions(options),
   });
   listeners.unshift(listener);
+  http.stats = () => listener.stats();
   const signals = workerSignals(SIGNALS);
   stopProgress = reportDrainProgress(supervisor, logger, { signals }).stop;
   shutdownOnSignals(supervisor, { signals: [...signals], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });

@@ -2,6 +2,7 @@ import type { RequestId } from '../../machines/handler.js';
 import { CANCEL_REASONS, type CancelReason } from '../../machines/reasons.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../jsonrpc/errors.js';
 import { systemClock } from '../runtime/clock.js';
+import { DRAINING_RETRY_AFTER_MS } from '../runtime/dispatch.js';
 import { ConnectionDriver, type ConnectionActor } from '../runtime/driver.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { mcpDialect } from './dialect.js';
@@ -236,7 +237,7 @@ class Guard implements GuardedTransport {
         return;
       }
       if (!this.driver.admits) {
-        this.reply(id, { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: this.driver.phase } });
+        this.reply(id, { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: this.driver.phase, retryAfterMs: DRAINING_RETRY_AFTER_MS } });
         return;
       }
       this.counts.requests += 1;

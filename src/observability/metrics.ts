@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
+import { createProbes, type ProbePaths, type ProbeTarget } from '../transports/http/probes.js';
 import { serveHttp } from './listen.js';
 import { registerStatsFamilies, type FamilyOptions } from './metric-families.js';
 
@@ -210,11 +211,69 @@ export async function renderPrometheus(stats: SupervisorStats, options: Pick<Met
  * await startMetricsServer(supervisor, { port: 9464, defaultMetrics: true });
  * ```
  */
-export interface MetricsServerOptions extends MetricsOptions {
+export interface MetricsServerOptions extends MetricsOptions, ProbePaths {
   /** Interface to bind. Default `'127.0.0.1'`. */
   host?: string;
   /** Port; `0` picks a free one. Default 0. */
   port?: number;
+}
+
+/**
+ * What {@link serveMetrics} serves: an exposition and its content type, and what the probes read.
+ *
+ * @example
+ * ```ts
+ * const source: MetricsSource = { metrics: () => registry.metrics(), contentType: registry.contentType, probe: supervisor, stop: () => {} };
+ * ```
+ */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+  /** Readiness and liveness of what the metrics describe (`/readyz`, `/healthz` on this port). */
+  readonly probe: ProbeTarget;
+  /** Release what the source feeds on (runs on close, or when listening fails). */
+  stop(): void;
+}
+
+/**
+ * Serve `GET /metrics` from `source` on `host:port`, with the liveness and readiness probes
+ * (`healthPath`, `readyPath`: default `/healthz`, `/readyz`; `false` turns one off). Other paths →
+ * 404; other methods on `/metrics` → 405; a failing exposition → 500.
+ *
+ * @example
+ * ```ts
+ * const http = await serveMetrics(source, { port: 9464 });
+ * await http.close();
+ * ```
+ */
+export async function serveMetrics(
+  source: MetricsSource,
+  options: { host?: string; port?: number } & ProbePaths,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const probes = createProbes(source.probe, () => true, options);
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    if (probes(request, response)) return;
+    const path = (request.url ?? '/').split('?')[0];
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+      return;
+    }
+    source.metrics().then(
+      (body) => {
+        response.writeHead(200, { 'content-type': source.contentType, 'content-length': Buffer.byteLength(body) });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(error)}\n`);
+      },
+    );
+  };
+  const http = await serveHttp(handle, options.host ?? '127.0.0.1', options.port ?? 0, () => source.stop());
+  return { url: `${http.origin}/metrics`, close: () => http.close() };
 }
 
 /**
@@ -238,8 +297,11 @@ export interface MetricsServer {
 /**
  * Serve `GET /metrics` in the Prometheus text format: the registry of {@link supervisorMetrics}
  * (the supervisor's `stats()` and a request latency histogram recorded from the moment the server
- * starts, plus, with `defaultMetrics`, the Node.js process metrics). Other paths → 404; other
- * methods on `/metrics` → 405.
+ * starts, plus, with `defaultMetrics`, the Node.js process metrics), and the probes `/healthz`
+ * (200 while the process answers) and `/readyz` (200 while the supervisor is ready, 503 from its
+ * first shutdown signal on; paths set by `healthPath` / `readyPath`, `false` turns one off), so a
+ * kubelet or HAProxy can probe the metrics port too. Other paths → 404; other methods on
+ * `/metrics` → 405.
  *
  * @example
  * ```ts
@@ -250,29 +312,27 @@ export interface MetricsServer {
  * // curl http://127.0.0.1:9464/metrics
  * ```
  */
-export async function startMetricsServer(supervisor: Pick<Supervisor, 'stats' | 'on'>, options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const { host = '127.0.0.1', port = 0, ...metricsOptions } = options;
+export async function startMetricsServer(
+  supervisor: Pick<Supervisor, 'stats' | 'on'> & Partial<ProbeTarget>,
+  options: MetricsServerOptions = {},
+): Promise<MetricsServer> {
+  const { host = '127.0.0.1', port = 0, healthPath, readyPath, ...metricsOptions } = options;
   const metrics = supervisorMetrics(supervisor, metricsOptions);
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
-      return;
-    }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
-      return;
-    }
-    metrics.metrics().then(
-      (body) => {
-        response.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body) });
-        response.end(request.method === 'HEAD' ? undefined : body);
-      },
-      (error: unknown) => {
-        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(error)}\n`);
-      },
-    );
+  // Readiness as the supervisor reports it; a stats-only target is ready while it runs.
+  const probe: ProbeTarget = {
+    get accepting() {
+      return supervisor.accepting ?? supervisor.stats().state === 'running';
+    },
+    get ready() {
+      return supervisor.ready ?? supervisor.stats().state === 'running';
+    },
   };
-  const http = await serveHttp(handle, host, port, () => metrics.stop());
-  return { url: `${http.origin}/metrics`, registry: metrics.registry, close: () => http.close() };
+  const source: MetricsSource = { metrics: () => metrics.metrics(), contentType: metrics.registry.contentType, probe, stop: () => metrics.stop() };
+  const http = await serveMetrics(source, {
+    host,
+    port,
+    ...(healthPath === undefined ? {} : { healthPath }),
+    ...(readyPath === undefined ? {} : { readyPath }),
+  });
+  return { url: http.url, registry: metrics.registry, close: () => http.close() };
 }

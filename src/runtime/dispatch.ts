@@ -7,6 +7,20 @@ import type { SessionRuntime } from './context.js';
 import { isThenable, type InFlight } from './inflight.js';
 import type { SessionHandle } from './methods.js';
 
+/**
+ * `data.retryAfterMs` of the −32000 a draining session answers to a new request: retry on a new
+ * connection after this long. The session itself will not admit it again; by the time a session
+ * drains, its server is already out of its load balancer's rotation (the readiness probe failed
+ * during `--shutdown-delay`), so a new connection reaches another instance. One second covers a
+ * balancer health check every second (deploy/haproxy: `inter 1s`) when there was no delay.
+ *
+ * @example
+ * ```ts
+ * if (error.code === -32000) setTimeout(reconnectAndRetry, error.data.retryAfterMs ?? DRAINING_RETRY_AFTER_MS);
+ * ```
+ */
+export const DRAINING_RETRY_AFTER_MS = 1_000;
+
 /** What dispatch needs from its session: admission as the connection machine publishes it, and output. */
 export interface DispatchTarget extends SessionHandle {
   /** Whether the connection machine admits new requests (its `admits` tag, published in the same step). */
@@ -83,7 +97,7 @@ function onRequest(rt: SessionRuntime, target: DispatchTarget, message: JsonRpcR
 /** Admission: the machine's `admits`, then capacity, then the method table, then the dialect. */
 function refuse(rt: SessionRuntime, target: DispatchTarget, message: JsonRpcRequest): JsonRpcErrorObject | undefined {
   if (!target.admits) {
-    return { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: target.state } };
+    return { code: ErrorCode.SessionDraining, message: 'Session is draining', data: { state: target.state, retryAfterMs: DRAINING_RETRY_AFTER_MS } };
   }
   if (target.pressure || target.inflight.running.size >= rt.limits.maxInFlight) {
     return { code: ErrorCode.Overloaded, message: 'Server overloaded', data: { maxInFlight: rt.limits.maxInFlight } };

@@ -70,7 +70,10 @@ describe('parseServeArgs', () => {
     expect(
       parseServeArgs(['--shutdown-delay', '5000', '--cancel-grace=100', '--health-path', '/livez', '--ready-path=/ready', '--workers', '2']),
     ).toMatchObject({ shutdownDelayMs: 5000, cancelGraceMs: 100, healthPath: '/livez', readyPath: '/ready', workers: 2 });
-    expect(parseServeArgs(['--workers', '0'])).toEqual({ kind: 'error', message: "--workers must be an integer >= 1 (got '0')" });
+    expect(parseServeArgs(['--workers', '0'])).toEqual({ kind: 'error', message: "--workers must be an integer >= 1 or auto (got '0')" });
+    expect(parseServeArgs(['--workers', 'many'])).toEqual({ kind: 'error', message: "--workers must be an integer >= 1 or auto (got 'many')" });
+    expect(parseServeArgs(['--workers', 'auto'])).toMatchObject({ workers: 'auto' });
+    expect(parseServeArgs([], { SESSION_SUPERVISOR_WORKERS: 'auto' })).toMatchObject({ workers: 'auto' });
     expect(parseServeArgs(['--ready-path', 'readyz'])).toMatchObject({ kind: 'error' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
   });

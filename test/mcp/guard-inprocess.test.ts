@@ -67,7 +67,7 @@ describe('guardTransport around a non-stdio SDK transport', () => {
     guarded.drain();
     await send(call(3, 1));
     await flush();
-    expect(received).toEqual([{ jsonrpc: '2.0', id: 3, error: { code: -32000, message: 'Session is draining', data: { state: 'draining' } } }]);
+    expect(received).toEqual([{ jsonrpc: '2.0', id: 3, error: { code: -32000, message: 'Session is draining', data: { state: 'draining', retryAfterMs: 1000 } } }]);
     clock.advance(100);
     await guarded.closed;
     expect(received.at(-1)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32800, message: 'Request cancelled', data: { reason: 'drain-timeout' } } });

@@ -338,7 +338,7 @@ describe('invariants over the memory transport', () => {
       expect(session.state).toBe('draining');
       peer.send(req(2, 'echo'));
       expect(peer.received).toEqual([
-        { jsonrpc: '2.0', id: 2, error: { code: -32000, message: 'Session is draining', data: { state: 'draining' } } },
+        { jsonrpc: '2.0', id: 2, error: { code: -32000, message: 'Session is draining', data: { state: 'draining', retryAfterMs: 1000 } } },
       ]);
       h.slow.resolve(1, 'done');
       const info = await session.closed;
