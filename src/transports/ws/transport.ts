@@ -9,6 +9,7 @@ import {
   type ResolvedTransportOptions,
   type WebSocketTransportOptions,
 } from './options.js';
+import { TickCork, type Corkable } from './tick-cork.js';
 
 /**
  * A {@link Transport} over one `ws` socket, with what it saw: the close code and detail, the
@@ -73,15 +74,6 @@ function onSocketClose(this: WebSocket, code: number): void {
  * The transport as a class: its state in fields, its getters on the prototype, and only the four
  * callbacks the timers and `socket.send` need as per-connection closures.
  */
-/** Bytes of small frames batched into one write at most. */
-const CORK_LIMIT = 16 * 1024;
-
-/** What the transport needs of the TCP socket under a WebSocket to batch the frames of one tick. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 class WsTransport implements WebSocketTransport {
   readonly kind = 'ws' as const;
   private sink: TransportSink | undefined = undefined;
@@ -98,14 +90,14 @@ class WsTransport implements WebSocketTransport {
   private heartbeatTimer: unknown = undefined;
   private closeTimer: unknown = undefined;
 
-  private corked = false;
-  private corkedBytes = 0;
+  private readonly cork: TickCork | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly config: ResolvedTransportOptions,
-    private readonly stream?: Corkable,
+    stream?: Corkable,
   ) {
+    this.cork = stream === undefined ? undefined : new TickCork(stream, config.highWaterMark / 4);
     if (transportOf.has(socket)) {
       throw new SupervisorError('ERR_TRANSPORT_IN_USE', 'this socket already has a transport; a socket carries one session');
     }
@@ -167,16 +159,9 @@ class WsTransport implements WebSocketTransport {
       return;
     }
     const socket = this.socket;
-    const stream = this.stream;
-    if (stream !== undefined && !this.corked) {
-      this.corked = true;
-      this.corkedBytes = 0;
-      stream.cork();
-      process.nextTick(this.uncork);
-    }
+    this.cork?.before();
     socket.send(frame, this.onSent);
-    // Corked bytes count as buffered: flush early so they never read as backpressure.
-    if (this.corked && (this.corkedBytes += frame.length) >= Math.min(CORK_LIMIT, this.config.highWaterMark / 4)) this.uncork();
+    this.cork?.after(frame.length);
     const buffered = socket.bufferedAmount;
     if (buffered > this.peak) this.peak = buffered;
     if (buffered > this.config.closeWaterMark) {
@@ -188,11 +173,9 @@ class WsTransport implements WebSocketTransport {
   }
 
   /** @internal Write what is corked now (before the socket is destroyed). */
-  readonly uncork = (): void => {
-    if (!this.corked) return;
-    this.corked = false;
-    this.stream?.uncork();
-  };
+  uncork(): void {
+    this.cork?.flush();
+  }
 
   close(intent: CloseIntent): void {
     this.closeWith(CLOSE_CODE_BY_INTENT[intent], `closed by server (${intent})`);
