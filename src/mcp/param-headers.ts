@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { SupervisorError } from '../jsonrpc/errors.js';
+import { decodeHeaderValue } from '../transports/http/headers.js';
 
 /**
  * One tool parameter mirrored into an HTTP header (2026-07-28 Streamable HTTP, SEP-2243): the
@@ -75,37 +76,8 @@ export function paramHeaderBindings(toolName: string, inputSchema: Record<string
   return bindings;
 }
 
-const SENTINEL_START = '=?base64?';
-const SENTINEL_END = '?=';
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** What an HTTP field value may hold: visible ASCII, space and tab. */
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * A `Mcp-Param-*` (or `Mcp-Name`) header value as the client meant it: `=?base64?…?=` is decoded
- * (strict Base64 with padding, then strict UTF-8); anything else is taken literally.
- *
- * @example
- * ```ts
- * decodeHeaderValue('=?base64?SGVsbG8sIOS4lueVjA==?='); // { value: 'Hello, 世界' }
- * decodeHeaderValue('=?base64?SGVsbG8?=');              // { error: 'invalid Base64' }
- * decodeHeaderValue('us-west1');                        // { value: 'us-west1' }
- * ```
- */
-export function decodeHeaderValue(raw: string): { value: string } | { error: string } {
-  if (!FIELD_VALUE.test(raw)) return { error: 'characters outside visible ASCII' };
-  if (!raw.startsWith(SENTINEL_START) || !raw.endsWith(SENTINEL_END) || raw.length < SENTINEL_START.length + SENTINEL_END.length) {
-    return { value: raw };
-  }
-  const encoded = raw.slice(SENTINEL_START.length, raw.length - SENTINEL_END.length);
-  if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) return { error: 'invalid Base64' };
-  try {
-    return { value: utf8.decode(Buffer.from(encoded, 'base64')) };
-  } catch {
-    return { error: 'Base64 of invalid UTF-8' };
-  }
-}
 
 function valueAt(args: unknown, path: readonly string[]): unknown {
   let node = args;
@@ -148,10 +120,11 @@ export function checkParamHeaders(headers: IncomingHttpHeaders, bindings: readon
       continue;
     }
     if (raw === undefined) return `${name} header is missing; the body has a value at ${binding.path.join('.')}`;
+    if (!FIELD_VALUE.test(raw)) return `${name} header value is malformed (characters outside visible ASCII)`;
     const decoded = decodeHeaderValue(raw);
-    if ('error' in decoded) return `${name} header value is malformed (${decoded.error})`;
-    if (!matches(binding, decoded.value, value)) {
-      return `${name} header value ${JSON.stringify(decoded.value)} does not match body value ${JSON.stringify(value)}`;
+    if (decoded === undefined) return `${name} header value is malformed (not Base64 of UTF-8 text)`;
+    if (!matches(binding, decoded, value)) {
+      return `${name} header value ${JSON.stringify(decoded)} does not match body value ${JSON.stringify(value)}`;
     }
   }
   return undefined;

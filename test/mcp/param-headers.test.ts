@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SupervisorError } from '../../src/index.js';
 import { createMcpServer, defineTool, type McpServer } from '../../src/mcp/index.js';
-import { checkParamHeaders, decodeHeaderValue, paramHeaderBindings } from '../../src/mcp/param-headers.js';
+import { checkParamHeaders, paramHeaderBindings } from '../../src/mcp/param-headers.js';
+import { decodeHeaderValue } from '../../src/transports/http/headers.js';
 import { listenHttp, type HttpListener } from '../../src/transports/http.js';
 import { post } from '../transports/http-harness.js';
 
@@ -57,20 +58,23 @@ describe('x-mcp-header annotations', () => {
 
 describe('header values', () => {
   it('decodes the spec examples and takes anything without the whole sentinel literally', () => {
-    expect(decodeHeaderValue('us-west1')).toEqual({ value: 'us-west1' });
-    expect(decodeHeaderValue('=?base64?SGVsbG8sIOS4lueVjA==?=')).toEqual({ value: 'Hello, 世界' });
-    expect(decodeHeaderValue('=?base64?IHBhZGRlZCA=?=')).toEqual({ value: ' padded ' });
-    expect(decodeHeaderValue('=?base64?bGluZTEKbGluZTI=?=')).toEqual({ value: 'line1\nline2' });
-    expect(decodeHeaderValue('=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=')).toEqual({ value: '=?base64?literal?=' });
-    expect(decodeHeaderValue('=?base64?SGVsbG8=')).toEqual({ value: '=?base64?SGVsbG8=' });
-    expect(decodeHeaderValue('SGVsbG8=')).toEqual({ value: 'SGVsbG8=' });
+    expect(decodeHeaderValue('us-west1')).toBe('us-west1');
+    expect(decodeHeaderValue('=?base64?SGVsbG8sIOS4lueVjA==?=')).toBe('Hello, 世界');
+    expect(decodeHeaderValue('=?base64?IHBhZGRlZCA=?=')).toBe(' padded ');
+    expect(decodeHeaderValue('=?base64?bGluZTEKbGluZTI=?=')).toBe('line1\nline2');
+    expect(decodeHeaderValue('=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=')).toBe('=?base64?literal?=');
+    expect(decodeHeaderValue('=?base64?SGVsbG8=')).toBe('=?base64?SGVsbG8=');
+    expect(decodeHeaderValue('SGVsbG8=')).toBe('SGVsbG8=');
   });
 
   it('refuses bad padding, characters outside the alphabet, invalid UTF-8 and non-ASCII values', () => {
-    expect(decodeHeaderValue('=?base64?SGVsbG8?=')).toEqual({ error: 'invalid Base64' });
-    expect(decodeHeaderValue('=?base64?SGVs!!!bG8=?=')).toEqual({ error: 'invalid Base64' });
-    expect(decodeHeaderValue(`=?base64?${Buffer.from([0xff, 0xfe]).toString('base64')}?=`)).toEqual({ error: 'Base64 of invalid UTF-8' });
-    expect(decodeHeaderValue('caf\u00e9')).toEqual({ error: 'characters outside visible ASCII' });
+    expect(decodeHeaderValue('=?base64?SGVsbG8?=')).toBeUndefined();
+    expect(decodeHeaderValue('=?base64?SGVs!!!bG8=?=')).toBeUndefined();
+    expect(decodeHeaderValue(`=?base64?${Buffer.from([0xff, 0xfe]).toString('base64')}?=`)).toBeUndefined();
+    const bindings = paramHeaderBindings('t', { properties: { city: { type: 'string', 'x-mcp-header': 'City' } } });
+    expect(checkParamHeaders({ 'mcp-param-city': 'caf\u00e9' }, bindings, { city: 'café' })).toMatch(/malformed \(characters outside visible ASCII\)/);
+    expect(checkParamHeaders({ 'mcp-param-city': '=?base64?Y2Fm?=' }, bindings, { city: 'caf' })).toBeUndefined();
+    expect(checkParamHeaders({ 'mcp-param-city': '=?base64?Y2F?=' }, bindings, { city: 'caf' })).toMatch(/malformed \(not Base64 of UTF-8 text\)/);
   });
 
   it('checks each annotated argument: present, decoded, equal (integers as numbers)', () => {
@@ -123,7 +127,7 @@ describe('Mcp-Param-* over Streamable HTTP', () => {
     for (const [extra, reason] of [
       [{}, /Mcp-Param-Region header is missing/],
       [{ 'Mcp-Param-Region': 'eu-west1' }, /does not match body value "us-east1"/],
-      [{ 'Mcp-Param-Region': '=?base64?dXMtZWFzdDE?=' }, /malformed \(invalid Base64\)/],
+      [{ 'Mcp-Param-Region': '=?base64?dXMtZWFzdDE?=' }, /malformed \(not Base64 of UTF-8 text\)/],
     ] as const) {
       const refused = await post(listener.url, call('us-east1'), { ...headers, ...extra });
       expect(refused.status).toBe(400);
