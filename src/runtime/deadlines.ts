@@ -15,7 +15,9 @@
 export function delayToFirst<T>(items: Iterable<T>, deadlineOf: (item: T) => number, now: number): number | undefined {
   for (const item of items) {
     const deadline = deadlineOf(item);
-    return deadline === Infinity ? undefined : Math.max(0, deadline - now);
+    // Rounded up: a timer never fires before its deadline (a fractional delay would put it in an
+    // earlier timer list than a whole-millisecond timer of the same deadline armed in the same tick).
+    return deadline === Infinity ? undefined : Math.max(0, Math.ceil(deadline - now));
   }
   return undefined;
 }
