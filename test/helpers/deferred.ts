@@ -106,7 +106,11 @@ export function controlledMethod(options: { obeySignal?: boolean } = {}): Contro
     waiting.filter((w) => w.ctx.requestId === id && (sessionId === undefined || w.ctx.session.id === sessionId));
   const take = (id: RequestId, sessionId: string | undefined): Deferred<unknown> => {
     const found = find(id, sessionId);
-    if (found.length !== 1) throw new Error(`${found.length} waiting calls for id ${String(id)}; name the session`);
+    if (found.length === 0 || (found.length > 1 && sessionId === undefined)) {
+      throw new Error(`${found.length} waiting calls for id ${String(id)}; name the session`);
+    }
+    // One session may hold two calls with one id: a cancelled call still in its grace and a new
+    // request that reused the id. The oldest goes first, as the invariant checker's calls list it.
     waiting.splice(waiting.indexOf(found[0]!), 1);
     return found[0]!.deferred;
   };
