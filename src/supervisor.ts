@@ -11,6 +11,7 @@ import { silentLogger } from './runtime/logger.js';
 import { Session, type SessionCloseInfo } from './runtime/session.js';
 import type { Transport } from './transports/types.js';
 import { PhaseLog } from './runtime/phase-log.js';
+import { GraceQueue } from './runtime/grace-queue.js';
 import type { Supervisor, SupervisorOptions } from './supervisor-types.js';
 import type { ShutdownListener } from './shutdown.js';
 
@@ -169,6 +170,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     limits,
     decodeOptions: { batches: dialect.batches === true },
     clock,
+    graceQueue: new GraceQueue(clock),
     logger,
     counters,
     emit: (type, event) => emitter.emit(type, event),

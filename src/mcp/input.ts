@@ -31,6 +31,23 @@ export const CAPABILITY: Record<InputRequest['method'], string> = {
   'roots/list': 'roots',
 };
 
+/**
+ * Throw −32021 when `capabilities` (what the client declared) lacks one that `requests` need.
+ *
+ * @example
+ * ```ts
+ * requireInputCapabilities({ elicitation: {} }, { ok: { method: 'sampling/createMessage', params } }); // throws: sampling
+ * ```
+ */
+export function requireInputCapabilities(capabilities: Readonly<Record<string, unknown>>, requests: Record<string, InputRequest>): void {
+  const needed = new Set(Object.values(requests).map((request) => CAPABILITY[request.method]));
+  const missing = [...needed].filter((name) => capabilities[name] === undefined);
+  if (missing.length > 0) {
+    const error = missingCapabilityError(missing);
+    throw new JsonRpcError(error.code, error.message, error.data);
+  }
+}
+
 /** The methods that may answer with an `input_required` result (2026-07-28 MRTR). */
 export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
@@ -120,7 +137,7 @@ class InputScope implements McpInput {
   }
 
   async input(requests: Record<string, InputRequest>): Promise<Record<string, unknown>> {
-    this.requireCapabilities(...new Set(Object.values(requests).map((request) => CAPABILITY[request.method])));
+    requireInputCapabilities(this.clientCapabilities, requests);
     if (this.era === 'legacy') return this.askSession(requests);
     const missing: Record<string, InputRequest> = {};
     const found: Record<string, unknown> = {};

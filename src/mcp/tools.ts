@@ -245,12 +245,22 @@ function readCallParams(params: unknown): { name: string; arguments?: Record<str
   return parsed.data;
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/**
+ * The `isError` result of a tool that threw: its message as text content.
+ *
+ * @example
+ * ```ts
+ * toolErrorResult(new Error('no such file')); // { content: [{ type: 'text', text: 'no such file' }], isError: true }
+ * ```
+ */
+export function toolErrorResult(error: unknown): ToolResult {
+  return { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
+}
 
 /** A thrown tool error: protocol errors and cancellations go up; anything else is an `isError` result. */
 function toolError(error: unknown, ctx: RequestContext): ToolResult {
   if (error instanceof JsonRpcError || error instanceof InputRequiredSignal || ctx.cancelled) throw error;
-  return { content: [{ type: 'text', text: errorText(error) }], isError: true };
+  return toolErrorResult(error);
 }
 
 /**

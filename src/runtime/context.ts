@@ -1,6 +1,7 @@
 import type { CancelReason } from '../../machines/reasons.js';
 import type { DecodeOptions } from '../jsonrpc/codec.js';
 import type { Clock } from './clock.js';
+import type { GraceQueue } from './grace-queue.js';
 import type { Dialect } from './dialect.js';
 import type { InspectionSink } from './handler-actor.js';
 import type { SupervisorEvents } from './events.js';
@@ -76,6 +77,8 @@ export interface SessionRuntime {
   readonly limits: Readonly<Limits>;
   readonly decodeOptions: DecodeOptions;
   readonly clock: Clock;
+  /** The cancel-grace deadlines of every session's cancelled handlers, with one timer. */
+  readonly graceQueue: GraceQueue;
   readonly logger: Logger;
   readonly counters: Counters;
   emit<K extends keyof SupervisorEvents>(type: K, event: SupervisorEvents[K]): void;

@@ -19,7 +19,7 @@ const deadlineOf = (entry: Entry): number => entry[0].graceDeadline;
  *
  * @example
  * ```ts
- * const queue = graceQueueOf(runtime, runtime.clock);
+ * const queue = new GraceQueue(clock); // one per supervisor: SessionRuntime.graceQueue
  * record.graceDeadline = clock.now() + limits.cancelGraceMs;
  * queue.add(record, inflight); // inflight.abandon(record) once the deadline passed
  * queue.delete(record); // it settled first
@@ -57,23 +57,4 @@ export class GraceQueue {
     for (const [record, owner] of expiredFront(this.entries.entries(), deadlineOf, this.clock.now())) owner.abandon(record);
     if (this.entries.size > 0 && this.timer === undefined) this.arm();
   }
-}
-
-const queues = new WeakMap<object, GraceQueue>();
-
-/**
- * The grace queue of a runtime (made on first use).
- *
- * @example
- * ```ts
- * graceQueueOf(rt, rt.clock).add(record, inflight);
- * ```
- */
-export function graceQueueOf(runtime: object, clock: Clock): GraceQueue {
-  let queue = queues.get(runtime);
-  if (queue === undefined) {
-    queue = new GraceQueue(clock);
-    queues.set(runtime, queue);
-  }
-  return queue;
 }

@@ -7,7 +7,7 @@ import type { JsonRpcRequest } from '../jsonrpc/schema.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
 import { delayToFirst, expiredFront } from './deadlines.js';
-import { graceQueueOf, type GraceOwner, type GraceQueue } from './grace-queue.js';
+import type { GraceOwner } from './grace-queue.js';
 import { spawnHandlerActor } from './handler-actor.js';
 import type { CancelledError, MethodDefinition, SessionHandle } from './methods.js';
 import { cancelledError, HandlerRecord } from './record.js';
@@ -55,17 +55,11 @@ export class InFlight implements GraceOwner {
   /** Handlers cancelled and not yet settled or abandoned (they wait in the runtime's grace queue). */
   private cancelling = 0;
   private requestTimer: unknown = undefined;
-  // Looked up with the first cancel: most sessions never cancel a handler.
-  private graceQueue: GraceQueue | undefined = undefined;
 
   constructor(
     private readonly rt: SessionRuntime,
     private readonly owner: InFlightOwner,
   ) {}
-
-  private get grace(): GraceQueue {
-    return (this.graceQueue ??= graceQueueOf(this.rt, this.rt.clock));
-  }
 
   /** Handlers cancelled but not yet settled or abandoned. */
   get cancellingCount(): number {
@@ -202,7 +196,7 @@ export class InFlight implements GraceOwner {
     this.rt.counters.cancelled[reason] += 1;
     record.graceDeadline = this.rt.clock.now() + this.rt.limits.cancelGraceMs;
     this.cancelling += 1;
-    this.grace.add(record, this);
+    this.rt.graceQueue.add(record, this);
     this.rt.emit('request.cancelled', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, reason });
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.owner.answer(record.batch, encodeError(record.requestId, answer));
@@ -226,7 +220,7 @@ export class InFlight implements GraceOwner {
   /** The handler is done (its actor reached `done`): forget it. */
   private release(record: HandlerRecord): void {
     if (this.running.get(record.requestId) === record) this.running.delete(record.requestId);
-    else if (this.cancelling > 0 && this.grace.delete(record)) this.cancelling -= 1;
+    else if (this.cancelling > 0 && this.rt.graceQueue.delete(record)) this.cancelling -= 1;
     this.owner.handlerReleased();
   }
 

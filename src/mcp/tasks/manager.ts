@@ -6,7 +6,11 @@ import { isTerminal, TaskError, type TaskErrorObject, type TaskOrigin, type Task
 import type { TaskSignal, TaskStore } from './store.js';
 import { acceptedAnswers, askForInput } from './task-input.js';
 
-/** The JSON-RPC error of a task that failed: a thrown error with a numeric `code` keeps it; anything else is −32603. */
+/**
+ * The JSON-RPC error of a task that failed: a thrown error with a numeric `code` (a `JsonRpcError`)
+ * keeps it; anything else is −32603 `Internal error` with nothing of the error on the wire, as the
+ * runtime answers a handler's thrown error.
+ */
 function errorObjectOf(error: unknown): TaskErrorObject {
   if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') {
     const { code, message, data } = error as { code: number; message?: unknown; data?: unknown };
@@ -14,7 +18,7 @@ function errorObjectOf(error: unknown): TaskErrorObject {
     if (data !== undefined) out.data = data;
     return out;
   }
-  return { code: -32603, message: error instanceof Error ? error.message : String(error) };
+  return { code: -32603, message: 'Internal error' };
 }
 
 /** The error a task failed by `shutdown` or `instance-lost` carries. */

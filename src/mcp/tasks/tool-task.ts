@@ -1,8 +1,7 @@
 import { JsonRpcError } from '../../jsonrpc/errors.js';
-import { CAPABILITY, type InputRequest } from '../input.js';
+import { requireInputCapabilities, type InputRequest } from '../input.js';
 import type { LogLevel } from '../logging.js';
-import { McpErrorCode } from '../modern.js';
-import type { ToolContext, ToolDefinition } from '../tools.js';
+import { toolErrorResult, type ToolContext, type ToolDefinition } from '../tools.js';
 import { declaresTasks, storeFailure, tasksRequiredError } from './extension.js';
 import type { TaskManager, TaskRunContext, TaskWork } from './manager.js';
 import type { TaskOrigin, TaskRecord } from './record.js';
@@ -65,14 +64,7 @@ function inRequest(ctx: ToolContext, gathered: unknown): TaskToolContext {
 function inTask(run: TaskRunContext, origin: TaskOrigin): TaskToolContext {
   const capabilities = isObject(origin.capabilities) ? origin.capabilities : undefined;
   const requestInput = async (requests: Record<string, InputRequest>): Promise<Record<string, unknown>> => {
-    if (capabilities !== undefined) {
-      const missing = [...new Set(Object.values(requests).map((r) => CAPABILITY[r.method]))].filter((name) => capabilities[name] === undefined);
-      if (missing.length > 0) {
-        throw new JsonRpcError(McpErrorCode.MissingRequiredClientCapability, `Missing required client capability: ${missing.join(', ')}`, {
-          requiredCapabilities: Object.fromEntries(missing.map((name) => [name, {}])),
-        });
-      }
-    }
+    if (capabilities !== undefined) requireInputCapabilities(capabilities, requests);
     return run.requestInput(requests);
   };
   const one = async (key: string, request: InputRequest): Promise<unknown> => (await requestInput({ [key]: request }))[key];
@@ -119,7 +111,7 @@ function toolWork(tool: ToolDefinition, args: unknown, origin: TaskOrigin, toRes
       return toResult(await runTool(tool, args, inTask(run, origin)));
     } catch (error) {
       if (error instanceof JsonRpcError || run.signal.aborted) throw error;
-      return { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
+      return toolErrorResult(error);
     }
   };
 }

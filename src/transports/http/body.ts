@@ -66,10 +66,7 @@ export function readBody(request: IncomingMessage, limits: BodyLimits): Promise<
   });
 }
 
-/**
- * The state of one body being read. Its listeners are its own methods, bound once (no closure per
- * listener per request: the read path runs for every POST).
- */
+/** The state of one body being read, in one object; its listeners are its methods, bound once per body. */
 class BodyReader {
   private readonly chunks: Buffer[] = [];
   private size = 0;
