@@ -1,3 +1,4 @@
+import type { CancelReason } from '../../machines/reasons.js';
 import type { SupervisorStats } from '../supervisor.js';
 
 /**
@@ -13,7 +14,8 @@ export interface LifetimeCounters {
   requests: number;
   completed: number;
   failed: number;
-  cancelled: { client: number; 'transport-closed': number; 'drain-timeout': number; 'request-timeout': number; shutdown: number };
+  /** Cancelled handlers by reason: every reason, `session-failed` included, zero when none. */
+  cancelled: Record<CancelReason, number>;
   abandoned: number;
   blockedSends: number;
 }
@@ -27,19 +29,12 @@ export interface LifetimeCounters {
  * ```
  */
 export function lifetimeCounters(stats: SupervisorStats): LifetimeCounters {
-  const c = stats.cancelled;
   return {
     sessions: stats.sessions.total,
     requests: stats.requests,
     completed: stats.completed,
     failed: stats.failed,
-    cancelled: {
-      client: c.client,
-      'transport-closed': c['transport-closed'],
-      'drain-timeout': c['drain-timeout'],
-      'request-timeout': c['request-timeout'],
-      shutdown: c.shutdown,
-    },
+    cancelled: { ...stats.cancelled },
     abandoned: stats.abandoned,
     blockedSends: stats.blockedSends,
   };

@@ -116,7 +116,7 @@ describe('session-supervisor serve: WebSocket', () => {
       requests: 2,
       completed: 2,
       failed: 0,
-      cancelled: { client: 0, 'transport-closed': 0, 'drain-timeout': 0, 'request-timeout': 0, shutdown: 0 },
+      cancelled: { client: 0, 'transport-closed': 0, 'drain-timeout': 0, 'request-timeout': 0, shutdown: 0, 'session-failed': 0 },
       abandoned: 0,
       blockedSends: 0,
     });

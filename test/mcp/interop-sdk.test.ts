@@ -104,7 +104,7 @@ const expectedCounters = {
   completed: 7,
   // the bad arguments: tools/call answered -32602 (a tool error with isError counts as completed)
   failed: 1,
-  cancelled: { client: 1, 'transport-closed': 0, 'drain-timeout': 0, 'request-timeout': 0, shutdown: 0 },
+  cancelled: { client: 1, 'transport-closed': 0, 'drain-timeout': 0, 'request-timeout': 0, shutdown: 0, 'session-failed': 0 },
   abandoned: 0,
   blockedSends: 0,
 };

@@ -288,3 +288,31 @@ describe('createStdioTransport in a process that exits', () => {
     expect(out).toBe('{"last":1}\n{"last":2}\n');
   }, 60_000);
 });
+
+describe('createStdioTransport and the process', () => {
+  it('adds at most one process exit listener however many transports start and send', async () => {
+    const before = process.listenerCount('exit');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    const outputs: PassThrough[] = [];
+    const transports = Array.from({ length: 20 }, () => {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      outputs.push(output);
+      const transport = createStdioTransport({ input, output });
+      transport.start(recorder().sink);
+      transport.send('{"jsonrpc":"2.0","method":"x"}');
+      return transport;
+    });
+    expect(process.listenerCount('exit')).toBeLessThanOrEqual(before + 1);
+    await tick();
+    for (const output of outputs) expect(String(output.read())).toBe('{"jsonrpc":"2.0","method":"x"}\n');
+    for (const transport of transports) transport.close('normal');
+    await tick();
+    process.off('warning', onWarning);
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});

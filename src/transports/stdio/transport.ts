@@ -80,6 +80,20 @@ function guard(stream: Emitter): void {
 // each get some of the lines. Released when the transport stops reading.
 const readers = new WeakSet<Emitter>();
 
+// The flushes queued for this tick, across transports. A process that exits in the tick of a send
+// still writes it (stdout on a pipe or file writes synchronously): one 'exit' listener for the whole
+// process, however many transports it starts, so Node never warns of a listener leak.
+const awaitingFlush = new Set<() => void>();
+let exitHooked = false;
+function flushAtExit(flush: () => void): void {
+  awaitingFlush.add(flush);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const queued of awaitingFlush) queued();
+  });
+}
+
 const toBytes = (chunk: unknown): Uint8Array =>
   chunk instanceof Uint8Array ? chunk : Buffer.from(String(chunk), 'utf8');
 
@@ -145,8 +159,6 @@ class StdioTransportImpl implements StdioTransport {
     this.input.on('end', this.onInputEnd);
     this.input.on('close', this.onInputClose);
     this.input.on('data', this.onData);
-    // A process that exits in the tick of a send still writes it (stdout on a pipe or file writes synchronously).
-    process.on('exit', this.flush);
     this.input.resume();
     // Streams that were over before the session started never emit 'end' or 'close' again.
     const input = this.input as { readableEnded?: boolean; destroyed?: boolean };
@@ -165,11 +177,13 @@ class StdioTransportImpl implements StdioTransport {
     this.pending += `${frame}\n`;
     if (this.flushQueued) return;
     this.flushQueued = true;
+    flushAtExit(this.flush);
     process.nextTick(this.flush);
   }
 
   private readonly flush = (): void => {
     this.flushQueued = false;
+    awaitingFlush.delete(this.flush);
     const data = this.pending;
     this.pending = '';
     if (!this.open || data.length === 0) return;
@@ -186,7 +200,6 @@ class StdioTransportImpl implements StdioTransport {
   close(_intent: CloseIntent): void {
     if (this.closed) return;
     this.flush();
-    process.off('exit', this.flush);
     this.closed = true;
     this.stopReading();
     const wasOpen = this.open;
@@ -266,7 +279,7 @@ class StdioTransportImpl implements StdioTransport {
     if (!this.open) return;
     this.open = false;
     this.pending = '';
-    process.off('exit', this.flush);
+    awaitingFlush.delete(this.flush);
     this.output.off('drain', this.onDrain);
     this.sink?.onClosed(detail);
   }
