@@ -1,8 +1,9 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LoadWindow } from './load-window.js';
+import autocannon from 'autocannon';
 import { httpBody, httpHeaders, type HttpLoadKind } from './messages.js';
-import { toResult, type LoadResult } from './stats.js';
+import { processesCpuMs } from './proc-cpu.js';
+import { LatencyRecorder, toResult, type LoadResult } from './stats.js';
 
 /** One closed-loop load run over HTTP/1.1 keep-alive connections. */
 export interface HttpLoadOptions {
@@ -85,42 +86,71 @@ export function postOnce(agent: Agent, url: URL, headers: Record<string, string>
   });
 }
 
+/** The JSON-RPC id of every load request: each modern POST is an exchange of its own, so one id serves all. */
+const LOAD_ID = 7;
+
 /**
- * Drive `connections` keep-alive connections in a closed loop: each answer sends the next POST on
- * the same connection. Our own small client on `node:http` (an `Agent` with `keepAlive`), in this
- * process while the server runs in its own, like the ws rows. Only answers that arrive inside the
- * measured window count; an answer that is not a 200 echo (or, for `modern-sse`, not SSE with one
- * progress notification first) is an error. Bounded: it stops sending at the end of the window and
- * waits at most 10 s for the last answers.
+ * Whether an HTTP answer body is the echo the load asked for: JSON for `modern` and `stateless`, SSE
+ * with exactly one progress notification before the answer for `modern-sse`.
+ */
+export function isExpectedAnswer(kind: HttpLoadKind, text: string, id: number): boolean {
+  const sse = !text.startsWith('{');
+  const answer = parseAnswer(200, sse ? 'text/event-stream' : 'application/json', text);
+  const wrongShape = kind === 'modern-sse' ? !answer.sse || answer.progress !== 1 : answer.sse;
+  return !wrongShape && answer.message.error === undefined && answer.message.id === id && answer.message.result !== undefined;
+}
+
+/**
+ * Drive `connections` keep-alive connections in a closed loop, one request in flight on each (HTTP/1.1
+ * has no multiplexing), with autocannon: its client builds the request bytes once and parses
+ * answers with http-parser-js, about a third of the CPU per request of a `node:http` client, so the
+ * servers and not the client set the pace on a shared 2-core machine. Every answer body is checked
+ * (`isExpectedAnswer`); a wrong body, a non-2xx status, a socket error or a timeout is an error.
+ * Latency and throughput count only the answers inside the measured window, which follows the
+ * warm-up on the same connections. Bounded: autocannon stops at the end of the window.
  */
 export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadResult> {
   const { kind, connections } = options;
-  const url = new URL(options.url);
-  const headers = httpHeaders(kind);
-  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, scheduling: 'fifo' });
-  const loadWindow = new LoadWindow();
-  let nextId = 1;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const id = nextId++;
-      const sentAt = performance.now();
-      loadWindow.sent();
-      let answer: HttpAnswer;
-      try {
-        answer = await postOnce(agent, url, headers, httpBody(kind, id));
-      } catch (error) {
-        answer = { status: 0, message: { id, error: String(error) }, sse: false, progress: 0 };
-      }
-      const wrongShape = kind === 'modern-sse' ? !answer.sse || answer.progress !== 1 : answer.sse;
-      const message = answer.status !== 200 || wrongShape || answer.message.id !== id ? { ...answer.message, error: answer.message.error ?? 'unexpected answer' } : answer.message;
-      if (!loadWindow.answered(message, sentAt, performance.now())) return;
-    }
-  };
-  const workers = Array.from({ length: connections }, () => worker());
-  const { windowMs, cpuMs, clientCpuMs } = await loadWindow.run(options, options.serverPid);
-  await Promise.race([Promise.all(workers), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-  agent.destroy();
-  const result = toResult(options.name, connections, 1, loadWindow.recorder, windowMs, loadWindow.errors, cpuMs);
+  const pids = options.serverPid === undefined ? undefined : typeof options.serverPid === 'number' ? [options.serverPid] : options.serverPid;
+  const serverCpu = (): number | undefined => (pids === undefined ? undefined : processesCpuMs(pids));
+  const recorder = new LatencyRecorder();
+  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
+  let finish: (error: unknown, totals: autocannon.Result | undefined) => void = () => {};
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = (error, totals) => (totals === undefined ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(totals));
+  });
+  const instance = autocannon(
+    {
+      url: options.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...httpHeaders(kind) },
+      body: httpBody(kind, LOAD_ID),
+      connections,
+      pipelining: 1,
+      duration: (options.warmupMs + options.measureMs) / 1000 + 1,
+      timeout: 10,
+      verifyBody: (text) => isExpectedAnswer(kind, typeof text === 'string' ? text : String(text ?? ''), LOAD_ID),
+    },
+    (error, totals) => finish(error, totals),
+  );
+  instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
+    if (phase === 'measure') recorder.add(responseTimeMs);
+  });
+  await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
+  phase = 'measure';
+  const cpu0 = serverCpu();
+  const client0 = process.cpuUsage();
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, options.measureMs));
+  phase = 'stop';
+  const windowMs = performance.now() - start;
+  const cpu1 = serverCpu();
+  const client = process.cpuUsage(client0);
+  instance.stop();
+  const totals = await done;
+  const errors = totals.errors + totals.timeouts + totals.non2xx + totals.mismatches;
+  const cpuMs = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
+  const result = toResult(options.name, connections, 1, recorder, windowMs, errors, cpuMs);
   // The load client's own CPU (it shares the cores with the server).
-  return loadWindow.recorder.count === 0 ? result : { ...result, clientCpuUsPerOp: Math.round((clientCpuMs * 100_000) / loadWindow.recorder.count) / 100 };
+  return recorder.count === 0 ? result : { ...result, clientCpuUsPerOp: Math.round(((client.user + client.system) * 100) / recorder.count) / 100 };
 }

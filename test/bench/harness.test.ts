@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runToResult, startFixture, type Fixture } from '../../bench/lib/child.js';
 import { evaluate, renderTable, type Report } from '../../bench/lib/report.js';
-import { parseAnswer, runHttpLoad } from '../../bench/lib/http-load.js';
+import { isExpectedAnswer, parseAnswer, runHttpLoad } from '../../bench/lib/http-load.js';
 import { runStdioLoad } from '../../bench/lib/stdio-load.js';
 import { runHttpAbort } from '../../bench/scenarios/http-abort.js';
 import { runHttpHeap } from '../../bench/scenarios/http-heap.js';
@@ -119,6 +119,20 @@ describe('bench harness', () => {
     expect(parseAnswer(200, 'text/event-stream', sse)).toMatchObject({ message: { id: 4, result: 1 }, sse: true, progress: 1 });
     expect(parseAnswer(200, 'text/event-stream', ':\n\n').message.error).toBe('no answer in the SSE stream');
     expect(parseAnswer(400, 'application/json', 'nope').message.error).toMatch(/^not JSON/);
+  });
+
+  it('checks each HTTP load answer: JSON for modern, SSE with one progress first for modern-sse, the load id, a result', () => {
+    const json = '{"jsonrpc":"2.0","id":7,"result":{"content":[]}}';
+    const sse = `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":7,"progress":1}}\n\nevent: message\ndata: ${json}\n\n`;
+    expect(isExpectedAnswer('modern', json, 7)).toBe(true);
+    expect(isExpectedAnswer('stateless', json, 7)).toBe(true);
+    expect(isExpectedAnswer('modern-sse', sse, 7)).toBe(true);
+    expect(isExpectedAnswer('modern-sse', json, 7)).toBe(false);
+    expect(isExpectedAnswer('modern', sse, 7)).toBe(false);
+    expect(isExpectedAnswer('modern', json, 8)).toBe(false);
+    expect(isExpectedAnswer('modern', '{"jsonrpc":"2.0","id":7,"error":{"code":-32603,"message":"x"}}', 7)).toBe(false);
+    expect(isExpectedAnswer('modern', '{"jsonrpc":"2.0","id":7', 7)).toBe(false);
+    expect(isExpectedAnswer('modern-sse', `event: message\ndata: ${json}\n\n`, 7)).toBe(false);
   });
 
   it('drives every HTTP server in a closed loop over keep-alive connections and gets only echoes back', async () => {
