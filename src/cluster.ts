@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { ClusterMetricsLedger, type MetricsSnapshot } from './observability/cluster-ledger.js';
 import type { PhaseTiming } from './runtime/phase-log.js';
 import type { SupervisorStats } from './supervisor.js';
 
@@ -9,8 +10,11 @@ const STATS_MESSAGE = 'session-supervisor.stats';
 /** The primary asks every worker for its live stats; each answers with STATS_RESPONSE. */
 const STATS_REQUEST = 'session-supervisor.stats-request';
 const STATS_RESPONSE = 'session-supervisor.stats-response';
-/** How long the primary waits for the workers' live stats. */
-const STATS_TIMEOUT_MS = 2_000;
+/** The primary asks every worker for its registry's metrics; each answers with METRICS_RESPONSE. */
+const METRICS_REQUEST = 'session-supervisor.metrics-request';
+const METRICS_RESPONSE = 'session-supervisor.metrics-response';
+/** How long the primary waits for the workers' live stats or metrics. */
+const ASK_TIMEOUT_MS = 2_000;
 
 /**
  * One worker's end, as the primary saw it.
@@ -80,7 +84,10 @@ export interface ClusterPrimary {
   stats(): Promise<ClusterStats>;
   /**
    * The Prometheus exposition of every worker's registry, aggregated by prom-client's
-   * `AggregatorRegistry` (counters and histograms summed; gauges per their `aggregator`).
+   * `AggregatorRegistry.aggregate` (counters and histograms summed; gauges per their `aggregator`).
+   * Counters never go down when a worker dies: its last scraped counters and histograms stay in
+   * the sum (see {@link ClusterMetricsLedger}). A worker that does not answer within 2 s is counted
+   * with its previous answer.
    */
   metrics(): Promise<string>;
 }
@@ -101,7 +108,7 @@ export interface ClusterStats {
   workers: number;
   answered: number;
   missing: number;
-  /** Workers replaced so far (their counters died with them). */
+  /** Workers replaced so far (their live stats died with them; `metrics()` keeps their counters). */
   replaced: number;
 }
 
@@ -134,9 +141,8 @@ export function reportToPrimary(stats: SupervisorStats, phases: PhaseTiming[], e
 
 /**
  * In a cluster worker: answer the primary's requests for live stats ({@link ClusterPrimary.stats})
- * and, with `registry`, contribute that registry to its aggregated metrics (prom-client's
- * `AggregatorRegistry.setRegistries`). A no-op outside a cluster worker. Returns a function that
- * stops answering stats.
+ * and for metrics ({@link ClusterPrimary.metrics}): `registry.getMetricsAsJSON()` with `registry`,
+ * no series without. A no-op outside a cluster worker. Returns a function that stops answering.
  *
  * @example
  * ```ts
@@ -148,15 +154,20 @@ export function reportToPrimary(stats: SupervisorStats, phases: PhaseTiming[], e
  */
 export function attachClusterWorker(supervisor: { stats(): SupervisorStats }, options: ClusterWorkerOptions = {}): () => void {
   if (!cluster.isWorker) return () => {};
-  if (options.registry !== undefined) {
-    AggregatorRegistry.setRegistries([options.registry]);
-    // Constructing one installs prom-client's worker-side listener for the primary's requests.
-    void new AggregatorRegistry();
-  }
+  const { registry } = options;
+  const answer = (message: Record<string, unknown>): void => {
+    // The primary may be gone (the worker outlives it for a moment): nothing to answer to.
+    if (process.connected && process.send !== undefined) process.send(message, undefined, {}, () => {});
+  };
   const onMessage = (message: unknown): void => {
     const m = message as { type?: unknown; requestId?: unknown };
-    if (m?.type !== STATS_REQUEST || process.send === undefined) return;
-    process.send({ type: STATS_RESPONSE, requestId: m.requestId, stats: supervisor.stats() });
+    if (m?.type === STATS_REQUEST) answer({ type: STATS_RESPONSE, requestId: m.requestId, value: supervisor.stats() });
+    if (m?.type === METRICS_REQUEST) {
+      void (registry === undefined ? Promise.resolve([]) : registry.getMetricsAsJSON()).then(
+        (value) => answer({ type: METRICS_RESPONSE, requestId: m.requestId, value }),
+        () => {}, // a collect callback that throws: this worker misses the scrape, its last answer stands
+      );
+    }
   };
   process.on('message', onMessage);
   return () => {
@@ -164,28 +175,30 @@ export function attachClusterWorker(supervisor: { stats(): SupervisorStats }, op
   };
 }
 
-/** Ask every live worker for its stats and sum what arrives within the timeout. */
-function collectStats(live: ReadonlySet<Worker>, requestId: number, replaced: number): Promise<ClusterStats> {
+/**
+ * Ask every live worker one question over IPC (`type` with a fresh `requestId`) and collect the
+ * answers (`value`) that arrive within the timeout, by worker id. A worker that exits meanwhile,
+ * or never attached, just does not answer.
+ */
+function askWorkers<T>(live: ReadonlySet<Worker>, question: { type: string; answer: string; requestId: number }): Promise<{ asked: number; answers: Map<number, T> }> {
   const asked = [...live].filter((w) => w.isConnected());
-  const answers = new Map<number, SupervisorStats>();
+  const answers = new Map<number, T>();
   return new Promise((resolve) => {
     const finish = (): void => {
       clearTimeout(timer);
       for (const worker of asked) worker.off('message', onMessage);
-      const total = sumStats([...answers.values()]);
-      resolve({ total, workers: asked.length, answered: answers.size, missing: asked.length - answers.size, replaced });
+      resolve({ asked: asked.length, answers });
     };
     const onMessage = function (this: Worker, message: unknown): void {
-      const m = message as { type?: unknown; requestId?: unknown; stats?: SupervisorStats };
-      if (m?.type !== STATS_RESPONSE || m.requestId !== requestId || m.stats === undefined) return;
-      answers.set(this.id, m.stats);
+      const m = message as { type?: unknown; requestId?: unknown; value?: T };
+      if (m?.type !== question.answer || m.requestId !== question.requestId || m.value === undefined) return;
+      answers.set(this.id, m.value);
       if (answers.size === asked.length) finish();
     };
-    const timer = setTimeout(finish, STATS_TIMEOUT_MS);
+    const timer = setTimeout(finish, ASK_TIMEOUT_MS);
     for (const worker of asked) {
       worker.on('message', onMessage);
-      // A worker that exits meanwhile just does not answer (counted in `missing`).
-      worker.send({ type: STATS_REQUEST, requestId }, undefined, () => {});
+      worker.send({ type: question.type, requestId: question.requestId }, undefined, () => {});
     }
     if (asked.length === 0) finish();
   });
@@ -218,8 +231,8 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
   const ends: WorkerEnd[] = [];
   const live = new Set<Worker>();
   const listening = new Set<Worker>();
-  const aggregator = new AggregatorRegistry();
-  let statsRequests = 0;
+  const ledger = new ClusterMetricsLedger();
+  let requests = 0;
   let shuttingDown = 0;
   let replaced = 0;
   let resolveStopped!: (ends: WorkerEnd[]) => void;
@@ -238,6 +251,7 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
     worker.once('exit', (code, signal) => {
       live.delete(worker);
       listening.delete(worker);
+      ledger.retire(worker.id);
       const report = reports.get(worker.id);
       const end: WorkerEnd = {
         id: worker.id,
@@ -283,8 +297,17 @@ export function runClusterPrimary(options: ClusterOptions = {}): ClusterPrimary 
     get accepting() {
       return live.size > 0;
     },
-    stats: () => collectStats(live, (statsRequests += 1), replaced),
-    metrics: () => aggregator.clusterMetrics(),
+    stats: async () => {
+      const { asked, answers } = await askWorkers<SupervisorStats>(live, { type: STATS_REQUEST, answer: STATS_RESPONSE, requestId: (requests += 1) });
+      return { total: sumStats([...answers.values()]), workers: asked, answered: answers.size, missing: asked - answers.size, replaced };
+    },
+    metrics: async () => {
+      const { answers } = await askWorkers<MetricsSnapshot>(live, { type: METRICS_REQUEST, answer: METRICS_RESPONSE, requestId: (requests += 1) });
+      // A worker that answered and then exited was retired meanwhile: its answer is not recorded again.
+      const liveIds = new Set([...live].map((worker) => worker.id));
+      for (const [id, snapshot] of answers) if (liveIds.has(id)) ledger.record(id, snapshot);
+      return ledger.exposition();
+    },
   };
 }
 

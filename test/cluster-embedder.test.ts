@@ -70,4 +70,36 @@ describe('cluster API for embedders', () => {
     for (const end of ends) expect(end).toMatchObject({ code: 0, phases: ['running', 'unready', 'draining', 'closing', 'stopped'] });
     expect(ends.reduce((sum: number, e: { requests: number }) => sum + e.requests, 0)).toBe(5);
   }, 60_000);
+
+  it('keeps the counters of killed workers in /metrics: the sum never goes down when a worker is replaced', async () => {
+    const { child, next } = start();
+    const ready = await next();
+    for (let id = 1; id <= 6; id += 1) expect(await echo(ready.port, id)).toEqual({ jsonrpc: '2.0', id, result: { id } });
+    const requestsTotal = async (): Promise<number> => Number(/^session_supervisor_requests_total (\d+)$/m.exec(await (await fetch(ready.metrics)).text())?.[1]);
+    expect(await requestsTotal()).toBe(6);
+
+    // Kill both workers, one after the other: every request so far was counted by a dead worker.
+    child.stdin.write('pids\n');
+    const { pids } = (await next()) as { pids: number[] };
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) {
+      process.kill(pid, 'SIGKILL');
+      expect(await next()).toMatchObject({ relistening: expect.any(Number) });
+      expect(await requestsTotal()).toBe(6);
+    }
+    for (let id = 7; id <= 9; id += 1) expect(await echo(ready.port, id)).toEqual({ jsonrpc: '2.0', id, result: { id } });
+    expect(await requestsTotal()).toBe(9);
+    const text = await (await fetch(ready.metrics)).text();
+    // A dead worker's gauges leave with it: two live workers, both running.
+    expect(text).toMatch(/^session_supervisor_healthy 1$/m);
+
+    child.stdin.write('stats\n');
+    const { stats } = await next();
+    // Live stats are the live workers' only.
+    expect(stats).toMatchObject({ workers: 2, answered: 2, missing: 0, replaced: 2 });
+    expect(stats.total).toMatchObject({ requests: 3, completed: 3 });
+    child.kill('SIGTERM');
+    const { ends } = await next();
+    expect(ends).toHaveLength(4);
+  }, 60_000);
 });

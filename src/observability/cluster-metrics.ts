@@ -18,11 +18,11 @@ export interface ClusterMetricsServerOptions extends ProbePaths {
 }
 
 /**
- * Serve, in a cluster primary, `GET /metrics` aggregated over every worker (prom-client's
- * `AggregatorRegistry.clusterMetrics()`: each worker contributes the registry it passed to
- * `attachClusterWorker`), and the probes: `/healthz` 200 while the primary answers, `/readyz` 200
- * while no shutdown signal came and at least one worker listens, 503 otherwise. A worker that does
- * not answer within prom-client's 5 s makes that scrape 500 (the next one goes on).
+ * Serve, in a cluster primary, `GET /metrics` aggregated over every worker ({@link ClusterPrimary.metrics}:
+ * each worker contributes the registry it passed to `attachClusterWorker`; the counters of a worker
+ * that died stay in the sum), and the probes: `/healthz` 200 while the primary answers, `/readyz`
+ * 200 while no shutdown signal came and at least one worker listens, 503 otherwise. A worker that
+ * does not answer within 2 s is counted with its previous answer.
  *
  * @example
  * ```ts

@@ -103,8 +103,8 @@ export interface MetricsOptions {
   /**
    * The prom-client registry to register into. Default: a new `Registry` of our own (not
    * prom-client's global `register`), so two supervisors in one process never clash; pass
-   * `register` from prom-client (or your own) to expose them beside your metrics, and to
-   * aggregate a cluster with prom-client's `AggregatorRegistry.setRegistries([registry])`.
+   * `register` from prom-client (or your own) to expose them beside your metrics; in a cluster,
+   * pass the registry to `attachClusterWorker` and the primary aggregates it.
    */
   registry?: Registry;
   /** Metric name prefix. Default `session_supervisor_`. */
