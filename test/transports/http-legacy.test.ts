@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Supervisor } from '../../src/index.js';
 import { createMcpServer, defineTool } from '../../src/mcp/index.js';
 import { listenHttp, type HttpListener, type HttpServerOptions } from '../../src/transports/http.js';
+import { createTestClock } from '../../src/runtime/clock.js';
 import { createDeferred } from '../helpers/deferred.js';
 import { createInvariantChecker, type InvariantChecker } from '../helpers/invariants.js';
 import { openSse, post, POST_HEADERS, raw, type RawResponse } from './http-harness.js';
@@ -251,7 +252,12 @@ describe('legacy sessions cannot leak', () => {
   });
 
   it('closes a session idle past sessionIdleTimeoutMs, and not one with a request in flight', async () => {
-    const { listener, server } = await start({ sessionIdleTimeoutMs: 40 });
+    // The reaper runs on the listener's timers, here a manual clock: it sweeps only when the test
+    // advances it, after both sessions are set up, so a slow machine cannot reap the busy session
+    // between its initialize and its call. Idleness itself is wall time (Date.now()).
+    const clock = createTestClock();
+    const { listener, server } = await start({ sessionIdleTimeoutMs: 40, timers: clock });
+    const closed = new Promise<{ reason: unknown }>((resolve) => server.on('session.closed', resolve));
     const idle = await initialize(listener.url);
     const busy = await initialize(listener.url);
     const call = openSse(listener.url, {
@@ -259,8 +265,10 @@ describe('legacy sessions cannot leak', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } }),
     });
     await started.promise;
-    const closed = await new Promise<{ reason: unknown }>((resolve) => server.on('session.closed', resolve));
-    expect(closed.reason).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(listener.stats().sessions).toMatchObject({ open: 2, expired: 0 });
+    clock.advance(10); // one sweep (the period is a quarter of the idle timeout)
+    expect((await closed).reason).toBeNull();
     expect(listener.stats().sessions).toMatchObject({ open: 1, expired: 1 });
     expect((await post(listener.url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, sessionHeaders(idle.sessionId))).status).toBe(404);
     // The busy one is still there and still answers.
