@@ -14,7 +14,9 @@ async function listen(args: string[] = []): Promise<{ server: ServeProcess; url:
 }
 
 /** A raw ws client that records every parsed message. */
-async function client(url: string): Promise<{ ws: WebSocket; messages: any[]; response(id: number): Promise<any>; send(m: unknown): void; closed: Promise<number> }> {
+async function client(
+  url: string,
+): Promise<{ ws: WebSocket; messages: any[]; response(id: number): Promise<any>; progress(token: string): Promise<any>; send(m: unknown): void; closed: Promise<number> }> {
   const ws = new WebSocket(url, 'mcp');
   const messages: any[] = [];
   const waiters = new Set<() => void>();
@@ -27,28 +29,36 @@ async function client(url: string): Promise<{ ws: WebSocket; messages: any[]; re
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
+  const first = (match: (m: any) => boolean): Promise<any> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        const found = messages.find(match);
+        if (found !== undefined) {
+          waiters.delete(check);
+          resolve(found);
+        }
+      };
+      waiters.add(check);
+      check();
+    });
   return {
     ws,
     messages,
     closed,
     send: (m) => ws.send(JSON.stringify(m)),
-    response: (id) =>
-      new Promise((resolve) => {
-        const check = (): void => {
-          const found = messages.find((m) => m.id === id);
-          if (found !== undefined) {
-            waiters.delete(check);
-            resolve(found);
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
+    response: (id) => first((m) => m.id === id),
+    /** The first progress notification for `token`: its request is running in the server. */
+    progress: (token) => first((m) => m.method === 'notifications/progress' && m.params?.progressToken === token),
   };
 }
 
 const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } };
-const callTool = (id: number, name: string, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+const callTool = (id: number, name: string, args: Record<string, unknown>, progressToken?: string) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args, ...(progressToken === undefined ? {} : { _meta: { progressToken } }) },
+});
 
 describe('session-supervisor serve: flags', () => {
   it('prints the usage for --help and exits 0', () => {
@@ -105,8 +115,9 @@ describe('session-supervisor serve: WebSocket', () => {
     const c = await client(url);
     c.send(initialize);
     await c.response(1);
-    c.send(callTool(2, 'sleep', { ms: 400 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    c.send(callTool(2, 'sleep', { ms: 400 }, 'p2'));
+    // `sleep` reports progress 0 as it starts: the call is in flight before the signal.
+    await c.progress('p2');
     server.child.kill('SIGTERM');
     expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'slept 400 ms' }] } });
     expect(await server.exited).toEqual({ code: 0, signal: null });
@@ -128,9 +139,10 @@ describe('session-supervisor serve: WebSocket', () => {
     const c = await client(url);
     c.send(initialize);
     await c.response(1);
-    c.send(callTool(2, 'sleep', { ms: 60_000 }));
     c.send(callTool(3, 'stubborn_sleep', { ms: 60_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    c.send(callTool(2, 'sleep', { ms: 60_000 }, 'p2'));
+    // Frames are handled in order: once call 2 reports progress, both calls are in flight.
+    await c.progress('p2');
     server.child.kill('SIGTERM');
     // The drain deadline cancels what is left with `shutdown` (the phase after the drain).
     expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32800, message: 'Request cancelled', data: { reason: 'shutdown' } } });
