@@ -107,7 +107,8 @@ export function isExpectedAnswer(kind: HttpLoadKind, text: string, id: number): 
  * servers and not the client set the pace on a shared 2-core machine. Every answer body is checked
  * (`isExpectedAnswer`); a wrong body, a non-2xx status, a socket error or a timeout is an error.
  * Latency and throughput count only the answers inside the measured window, which follows the
- * warm-up on the same connections. Bounded: autocannon stops at the end of the window.
+ * warm-up on the same connections and lasts `measureMs`, or until the first answer when none came
+ * in that time (at most 10 s more). Bounded: autocannon stops when the window closes.
  */
 export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadResult> {
   const { kind, connections } = options;
@@ -127,14 +128,18 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadResult>
       body: httpBody(kind, LOAD_ID),
       connections,
       pipelining: 1,
-      duration: (options.warmupMs + options.measureMs) / 1000 + 1,
+      // Past the window (which may wait for a first answer, see below); stopped when it closes.
+      duration: (options.warmupMs + options.measureMs) / 1000 + 12,
       timeout: 10,
       verifyBody: (text) => isExpectedAnswer(kind, typeof text === 'string' ? text : String(text ?? ''), LOAD_ID),
     },
     (error, totals) => finish(error, totals),
   );
+  let firstAnswer: () => void = () => {};
   instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
-    if (phase === 'measure') recorder.add(responseTimeMs);
+    if (phase !== 'measure') return;
+    recorder.add(responseTimeMs);
+    firstAnswer();
   });
   await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
   phase = 'measure';
@@ -142,6 +147,17 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<LoadResult>
   const client0 = process.cpuUsage();
   const start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, options.measureMs));
+  // A window without a single answer measures nothing (a short window on a loaded machine, a
+  // server still cold): it stays open until the first answer, at most 10 s more.
+  if (recorder.count === 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      firstAnswer = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
   phase = 'stop';
   const windowMs = performance.now() - start;
   const cpu1 = serverCpu();
