@@ -40,8 +40,12 @@ export const CAPABILITY: Record<InputRequest['method'], string> = {
  * ```
  */
 export function requireInputCapabilities(capabilities: Readonly<Record<string, unknown>>, requests: Record<string, InputRequest>): void {
-  const needed = new Set(Object.values(requests).map((request) => CAPABILITY[request.method]));
-  const missing = [...needed].filter((name) => capabilities[name] === undefined);
+  requireCapabilities(capabilities, new Set(Object.values(requests).map((request) => CAPABILITY[request.method])));
+}
+
+/** Throw −32021 naming those of `names` that `capabilities` lacks. */
+function requireCapabilities(capabilities: Readonly<Record<string, unknown>>, names: Iterable<string>): void {
+  const missing = [...names].filter((name) => capabilities[name] === undefined);
   if (missing.length > 0) {
     const error = missingCapabilityError(missing);
     throw new JsonRpcError(error.code, error.message, error.data);
@@ -129,11 +133,7 @@ class InputScope implements McpInput {
   ) {}
 
   requireCapabilities(...names: string[]): void {
-    const missing = names.filter((name) => this.clientCapabilities[name] === undefined);
-    if (missing.length > 0) {
-      const error = missingCapabilityError(missing);
-      throw new JsonRpcError(error.code, error.message, error.data);
-    }
+    requireCapabilities(this.clientCapabilities, names);
   }
 
   async input(requests: Record<string, InputRequest>): Promise<Record<string, unknown>> {
