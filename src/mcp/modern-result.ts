@@ -1,4 +1,5 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
+import { isThenable } from '../runtime/inflight.js';
 import type { MethodDefinition, MethodHandler, MethodTable, RequestContext } from '../runtime/methods.js';
 import { INPUT_REQUIRED_METHODS, InputRequiredSignal, inputRequiredResult, openModernInput } from './input.js';
 import { MetaKey, modernMetaOf } from './modern.js';
@@ -65,21 +66,37 @@ export function modernMethod(method: string, definition: MethodTable[string], sh
   return typeof definition === 'function' ? { handler: wrapped } : { ...definition, handler: wrapped };
 }
 
-async function runModern(
+/**
+ * Run a modern request's handler and shape its outcome. A handler that answers synchronously is
+ * answered synchronously (no promise, no microtask hop); a promise gets one reaction for both
+ * outcomes.
+ */
+function runModern(
   method: string,
   handler: MethodHandler,
   params: unknown,
   ctx: RequestContext,
   shape: ResultShape,
   scope: ReturnType<typeof openModernInput>,
-): Promise<unknown> {
+): unknown {
+  let out: unknown;
   try {
-    return complete(method, await handler(params, ctx), shape);
+    out = handler(params, ctx);
   } catch (error) {
-    if (!(error instanceof InputRequiredSignal)) throw error;
-    if (!INPUT_REQUIRED_METHODS.has(method)) {
-      throw new JsonRpcError(ErrorCode.InternalError, `${method} cannot ask the client for input`);
-    }
-    return inputRequiredResult(error, scope, ctx, shape.codec);
+    return modernFailure(method, error, scope, ctx, shape);
   }
+  if (!isThenable(out)) return complete(method, out, shape);
+  return Promise.resolve(out).then(
+    (value) => complete(method, value, shape),
+    (error: unknown) => modernFailure(method, error, scope, ctx, shape),
+  );
+}
+
+/** A thrown {@link InputRequiredSignal} becomes the `input_required` result where MRTR is allowed; anything else goes on up. */
+function modernFailure(method: string, error: unknown, scope: ReturnType<typeof openModernInput>, ctx: RequestContext, shape: ResultShape): unknown {
+  if (!(error instanceof InputRequiredSignal)) throw error;
+  if (!INPUT_REQUIRED_METHODS.has(method)) {
+    throw new JsonRpcError(ErrorCode.InternalError, `${method} cannot ask the client for input`);
+  }
+  return inputRequiredResult(error, scope, ctx, shape.codec);
 }

@@ -1,4 +1,4 @@
-import { decodeFrame, decodeValue, encodeError, summarizeIssues } from '../jsonrpc/codec.js';
+import { decodeFrame, decodeValue, encodeError, summarizeIssues, type Decoded } from '../jsonrpc/codec.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../jsonrpc/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { MalformedFrame } from '../transports/types.js';
@@ -39,12 +39,28 @@ export interface DispatchTarget extends SessionHandle {
  * batch. Throws only on a bug; the session treats that as its own failure.
  */
 export function dispatchFrame(rt: SessionRuntime, target: DispatchTarget, frame: string): void {
+  if (tooLarge(rt, target, frame)) return;
+  route(rt, target, decodeFrame(frame, rt.decodeOptions));
+}
+
+/**
+ * One inbound message its transport already parsed (`frame` is its text, for the size limit):
+ * the same as {@link dispatchFrame} without a second `JSON.parse`.
+ */
+export function dispatchValue(rt: SessionRuntime, target: DispatchTarget, value: unknown, frame: string): void {
+  if (tooLarge(rt, target, frame)) return;
+  route(rt, target, decodeValue(value, rt.decodeOptions));
+}
+
+/** Over `maxMessageBytes`: answered with −32004 (`id: null`) and dropped. */
+function tooLarge(rt: SessionRuntime, target: DispatchTarget, frame: string): boolean {
   const limit = rt.limits.maxMessageBytes;
-  if (frame.length * 3 > limit && Buffer.byteLength(frame) > limit) {
-    target.write(encodeError(null, { code: ErrorCode.MessageTooLarge, message: 'Message too large', data: { limit } }));
-    return;
-  }
-  const decoded = decodeFrame(frame, rt.decodeOptions);
+  if (frame.length * 3 <= limit || Buffer.byteLength(frame) <= limit) return false;
+  target.write(encodeError(null, { code: ErrorCode.MessageTooLarge, message: 'Message too large', data: { limit } }));
+  return true;
+}
+
+function route(rt: SessionRuntime, target: DispatchTarget, decoded: Decoded): void {
   switch (decoded.kind) {
     case 'request':
       return onRequest(rt, target, decoded.message, undefined);

@@ -7,7 +7,7 @@ import type { JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
-import { dispatchFrame, malformedError } from './dispatch.js';
+import { dispatchFrame, dispatchValue, malformedError } from './dispatch.js';
 import { ConnectionDriver, type ConnectionActor } from './driver.js';
 import { InFlight } from './inflight.js';
 import type { SessionHandle } from './methods.js';
@@ -193,6 +193,15 @@ export class Session implements SessionHandle, TransportSink {
     if (this.driver.phase === 'closed') return;
     try {
       dispatchFrame(this.rt, this, frame);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  onParsed(value: unknown, frame: string): void {
+    if (this.driver.phase === 'closed') return;
+    try {
+      dispatchValue(this.rt, this, value, frame);
     } catch (error) {
       this.fail(error);
     }

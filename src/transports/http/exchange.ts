@@ -5,6 +5,21 @@ import type { ResolvedHttpOptions } from './options.js';
 import { ResponseStream } from './response-stream.js';
 
 /**
+ * What the exchange knows of its body: whether it expects an answer, and (optionally) the body
+ * already parsed, so the session does not parse it again.
+ *
+ * @example
+ * ```ts
+ * const shape: ExchangeShape = { expectsAnswer: true, message: JSON.parse(body) };
+ * ```
+ */
+export interface ExchangeShape {
+  readonly expectsAnswer: boolean;
+  /** The body as parsed JSON (`JSON.parse(body)`); handed to the session as it is. */
+  readonly message?: unknown;
+}
+
+/**
  * The transport of one modern (2026-07-28, stateless) Streamable HTTP exchange: one POST, one
  * session. Its body is the session's only input; its response is the session's only output.
  *
@@ -42,7 +57,7 @@ export class HttpExchangeTransport implements Transport {
     readonly request: IncomingMessage,
     response: ServerResponse,
     private readonly body: string,
-    private readonly shape: { readonly expectsAnswer: boolean },
+    private readonly shape: ExchangeShape,
     private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'timers' | 'errorStatus'>,
     private readonly onFinished?: (exchange: HttpExchangeTransport) => void,
   ) {
@@ -87,7 +102,9 @@ export class HttpExchangeTransport implements Transport {
       sink.onClosed('response closed before the exchange started');
       return;
     }
-    sink.onFrame(this.body);
+    const parsed = this.shape.message;
+    if (parsed !== undefined && sink.onParsed !== undefined) sink.onParsed(parsed, this.body);
+    else sink.onFrame(this.body);
     if (!this.answered && !this.shape.expectsAnswer && !this.closeReported) {
       this.answered = true;
       this.stream.accepted();

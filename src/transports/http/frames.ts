@@ -109,6 +109,8 @@ export interface InboundSummary {
   readonly method: string | undefined;
   /** The single message's `params`, when it is an object. */
   readonly params: Record<string, unknown> | undefined;
+  /** The body as parsed (what the session dispatches, without parsing it again). */
+  readonly message: unknown;
 }
 
 const isId = (id: unknown): id is RequestId => typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
@@ -136,18 +138,18 @@ export function summarizeInbound(value: unknown): InboundSummary {
         answers = true;
       }
     }
-    return { batch: true, requestIds, expectsAnswer: answers || requestIds.length > 0, method: undefined, params: undefined };
+    return { batch: true, requestIds, expectsAnswer: answers || requestIds.length > 0, method: undefined, params: undefined, message: value };
   }
   const message = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  if (message === undefined) return { batch: false, requestIds: [], expectsAnswer: true, method: undefined, params: undefined };
+  if (message === undefined) return { batch: false, requestIds: [], expectsAnswer: true, method: undefined, params: undefined, message: value };
   const method = typeof message.method === 'string' ? message.method : undefined;
   const params = typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)
     ? (message.params as Record<string, unknown>)
     : undefined;
   if (method !== undefined) {
     const isRequest = 'id' in message;
-    return { batch: false, requestIds: isRequest && isId(message.id) ? [message.id] : [], expectsAnswer: isRequest, method, params };
+    return { batch: false, requestIds: isRequest && isId(message.id) ? [message.id] : [], expectsAnswer: isRequest, method, params, message: value };
   }
   const isResponse = ('result' in message || 'error' in message) && 'id' in message;
-  return { batch: false, requestIds: [], expectsAnswer: !isResponse, method: undefined, params };
+  return { batch: false, requestIds: [], expectsAnswer: !isResponse, method: undefined, params, message: value };
 }

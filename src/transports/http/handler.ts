@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SupervisorError } from '../../jsonrpc/errors.js';
 import { authenticateRequest, resolveHostPolicy, type HostPolicy } from '../request-guard.js';
-import { readBody } from './body.js';
+import { readBody, type BodyOutcome } from './body.js';
 import { HttpExchangeTransport } from './exchange.js';
 import { summarizeInbound, type InboundSummary } from './frames.js';
 import { accepts, checkRequestHeaders, header, isJsonContentType, metaProtocolVersion, MODERN_PROTOCOL_VERSION } from './headers.js';
@@ -94,14 +94,37 @@ class Handler {
     });
   }
 
-  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  handle(request: IncomingMessage, response: ServerResponse): void {
     const refusal = this.hosts.check(request);
     if (refusal !== undefined) return this.refuse(response, 403, -32600, `Forbidden: ${refusal} not allowed`);
-    if (this.authenticate !== undefined) {
-      const verdict = await authenticateRequest(this.authenticate, request);
-      if (verdict === 'error') return this.refuse(response, 500, -32603, 'Internal Server Error: authentication failed');
-      if (verdict === 'unauthorized') return this.refuse(response, 401, -32600, 'Unauthorized');
+    if (this.authenticate === undefined) return this.route(request, response);
+    authenticateRequest(this.authenticate, request).then(
+      (verdict) =>
+        this.guarded(response, () => {
+          if (verdict === 'error') return this.refuse(response, 500, -32603, 'Internal Server Error: authentication failed');
+          if (verdict === 'unauthorized') return this.refuse(response, 401, -32600, 'Unauthorized');
+          this.route(request, response);
+        }),
+      (error: unknown) => this.failed(response, error),
+    );
+  }
+
+  /** Run `step`; whatever it throws is answered (500, or the response destroyed if it began). */
+  guarded(response: ServerResponse, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.failed(response, error);
     }
+  }
+
+  /** A bug below the handler: 500 if nothing went out yet, else the response is cut. */
+  failed(response: ServerResponse, error: unknown): void {
+    if (!response.headersSent) refuse(response, 500, -32603, 'Internal Server Error');
+    else response.destroy(error instanceof Error ? error : undefined);
+  }
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
     const sessionId = header(request, 'mcp-session-id');
     switch (request.method) {
       case 'POST':
@@ -124,7 +147,7 @@ class Handler {
     this.refuse(response, 405, -32600, 'Method Not Allowed', { headers: { Allow: 'POST' } });
   }
 
-  private async post(request: IncomingMessage, response: ServerResponse, sessionId: string | undefined): Promise<void> {
+  private post(request: IncomingMessage, response: ServerResponse, sessionId: string | undefined): void {
     if (!isJsonContentType(header(request, 'content-type'))) {
       return this.refuse(response, 415, -32600, 'Unsupported Media Type: the body must be application/json', { close: true });
     }
@@ -133,7 +156,10 @@ class Handler {
         close: true,
       });
     }
-    const body = await readBody(request, this.config);
+    readBody(request, this.config, (body) => this.guarded(response, () => this.posted(request, response, sessionId, body)));
+  }
+
+  private posted(request: IncomingMessage, response: ServerResponse, sessionId: string | undefined, body: BodyOutcome): void {
     if (!body.ok) {
       const code = body.status === 413 ? -32004 : body.status === 400 ? -32700 : -32600;
       return this.refuse(response, body.status, code, body.message, { close: true });
@@ -155,15 +181,15 @@ class Handler {
     if (!modernRequest && isLegacyVersion(headerVersion)) {
       return this.refuse(response, 400, -32600, 'Bad Request: Mcp-Session-Id header is required');
     }
-    return this.modern(request, response, body.text, summary, value);
+    return this.modern(request, response, body.text, summary);
   }
 
   private admits(): boolean {
     return this.accepting && this.supervisor.accepting;
   }
 
-  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary, message: unknown): void {
-    const mismatch = checkRequestHeaders(request, summary) ?? this.config.checkHeaders?.(request, message);
+  private modern(request: IncomingMessage, response: ServerResponse, text: string, summary: InboundSummary): void {
+    const mismatch = checkRequestHeaders(request, summary) ?? this.config.checkHeaders?.(request, summary.message);
     if (mismatch !== undefined) {
       const id = summary.requestIds[0] ?? null;
       return this.refuse(response, 400, -32020, `Header mismatch: ${mismatch}`, { id });
@@ -223,10 +249,7 @@ export function createHttpHandler(supervisor: HttpSessionHost, options: HttpHand
       else refuse(response, 404, -32600, 'Not Found');
       return;
     }
-    handler.handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) refuse(response, 500, -32603, 'Internal Server Error');
-      else response.destroy(error instanceof Error ? error : undefined);
-    });
+    handler.guarded(response, () => handler.handle(request, response));
   };
   return Object.assign(fn, {
     stats: () => handler.stats.snapshot(handler.legacy),

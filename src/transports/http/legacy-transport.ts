@@ -155,7 +155,9 @@ export class LegacySessionTransport implements Transport {
     if (summary.method === 'notifications/cancelled') this.cancelledByClient(summary.params);
     this.dispatching = stream;
     try {
-      this.sink?.onFrame(text);
+      const sink = this.sink;
+      if (sink?.onParsed !== undefined && summary.message !== undefined) sink.onParsed(summary.message, text);
+      else sink?.onFrame(text);
     } finally {
       this.dispatching = undefined;
     }
