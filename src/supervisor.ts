@@ -177,7 +177,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     listens: (type) => emitter.has(type),
     sessionFinished(session, info: SessionCloseInfo) {
       sessions.delete(session.id);
-      logger.debug({ ...info }, 'session closed');
+      logger.debug(info, 'session closed');
       emitter.emit('session.closed', info);
       checkStopped();
     },
@@ -215,7 +215,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       const session = new Session(runtime, id, transport, actor);
       sessions.set(id, session);
       counters.sessions += 1;
-      emitter.emit('session.opened', { sessionId: id, transport: transport.kind });
+      if (emitter.has('session.opened')) emitter.emit('session.opened', { sessionId: id, transport: transport.kind });
       session.start();
       return session;
     },

@@ -165,6 +165,7 @@ export class InFlight implements GraceOwner {
   }
 
   private completed(record: HandlerRecord, outcome: 'result' | 'error', result?: unknown): void {
+    if (!this.rt.listens('request.completed')) return;
     const durationMs = this.rt.clock.now() - record.startedAt;
     this.rt.emit('request.completed', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, outcome, durationMs, result });
   }
@@ -197,7 +198,7 @@ export class InFlight implements GraceOwner {
     record.graceDeadline = this.rt.clock.now() + this.rt.limits.cancelGraceMs;
     this.cancelling += 1;
     this.rt.graceQueue.add(record, this);
-    this.rt.emit('request.cancelled', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, reason });
+    if (this.rt.listens('request.cancelled')) this.rt.emit('request.cancelled', { sessionId: this.owner.id, requestId: record.requestId, method: record.method, reason });
     const answer = this.rt.dialect.responseOnCancel(reason);
     if (answer !== undefined) this.owner.answer(record.batch, encodeError(record.requestId, answer));
     else record.batch?.skip();

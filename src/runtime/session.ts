@@ -330,7 +330,7 @@ export class Session implements SessionHandle, TransportSink {
 
   /** @internal The connection machine entered `draining`. */
   drainStarted(reason: DrainReason): void {
-    this.rt.emit('session.draining', { sessionId: this.id, reason });
+    if (this.rt.listens('session.draining')) this.rt.emit('session.draining', { sessionId: this.id, reason });
   }
 
   /** @internal */

@@ -273,6 +273,26 @@ describe('modern request metadata headers (SEP-2243)', () => {
     expect((await post(listener.url, body, { 'mcp-param-region': 'us-west1' })).status).toBe(200);
   });
 
+  it('answers 500 when a checkHeaders hook throws, and the server goes on', async () => {
+    let throwNext = true;
+    const { listener } = await start({
+      checkHeaders: () => {
+        if (throwNext) {
+          throwNext = false;
+          throw new Error('hook bug');
+        }
+        return undefined;
+      },
+    });
+    const body = { jsonrpc: '2.0', id: 8, method: 'echo', params: { a: 1 } };
+    const failed = await post(listener.url, body);
+    expect(failed.status).toBe(500);
+    expect(failed.json()).toMatchObject({ error: { code: -32603 } });
+    const next = await post(listener.url, body);
+    expect(next.status).toBe(200);
+    expect(next.json()).toMatchObject({ id: 8, result: { a: 1 } });
+  });
+
   it('leaves a plain JSON-RPC request without MCP headers alone', async () => {
     const { listener } = await start();
     const response = await post(listener.url, { jsonrpc: '2.0', id: 1, method: 'echo', params: [1] });
