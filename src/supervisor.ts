@@ -17,8 +17,23 @@ import type { ShutdownListener } from './shutdown.js';
 
 export type { Supervisor, SupervisorOptions, SupervisorShutdownOptions, SupervisorStats } from './supervisor-types.js';
 
-/** Every transport ever attached, by any supervisor: a transport carries exactly one session. */
-const attachedTransports = new WeakSet<Transport>();
+/**
+ * Every transport ever attached, by any supervisor: a transport carries exactly one session. The
+ * mark is a symbol-keyed property of the transport (a `WeakSet` entry per attach — one per modern
+ * HTTP exchange — would make every young-generation GC walk and keep them); a transport object
+ * that cannot take a property is remembered in the `WeakSet` instead.
+ */
+const ATTACHED = Symbol('session-supervisor.attached');
+const sealedAttached = new WeakSet<Transport>();
+
+/** Mark `transport` attached; `false` if it already was. */
+function claimTransport(transport: Transport): boolean {
+  const marked = transport as Transport & { [ATTACHED]?: true };
+  if (marked[ATTACHED] === true || sealedAttached.has(transport)) return false;
+  if (Object.isExtensible(transport)) marked[ATTACHED] = true;
+  else sealedAttached.add(transport);
+  return true;
+}
 
 /**
  * Create a supervisor: it runs one connection actor per attached transport and one handler actor per
@@ -207,10 +222,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (!actor.getSnapshot().hasTag('accepting')) {
         throw new SupervisorError('ERR_NOT_ACCEPTING', `supervisor is ${actor.getSnapshot().value}; no new sessions`);
       }
-      if (attachedTransports.has(transport)) {
+      if (!claimTransport(transport)) {
         throw new SupervisorError('ERR_TRANSPORT_IN_USE', `this ${transport.kind} transport is already attached; a transport carries one session`);
       }
-      attachedTransports.add(transport);
       const id = `s${nextSessionId++}`;
       const session = new Session(runtime, id, transport, actor);
       sessions.set(id, session);

@@ -175,8 +175,19 @@ class InputScope implements McpInput {
   }
 }
 
-/** One scope per request message: the wrapper creates it, handlers look it up. */
-const scopes = new WeakMap<object, InputScope>();
+/**
+ * One scope per request message, kept on the message under a symbol (see `CHECKED_META` in
+ * modern.ts for why not a `WeakMap`): the wrapper creates it, handlers look it up.
+ */
+const INPUT_SCOPE = Symbol('session-supervisor.inputScope');
+
+function scopeOf(message: object): InputScope | undefined {
+  return (message as { [INPUT_SCOPE]?: InputScope })[INPUT_SCOPE];
+}
+
+function keepScope(message: object, scope: InputScope): void {
+  if (Object.isExtensible(message)) (message as { [INPUT_SCOPE]?: InputScope })[INPUT_SCOPE] = scope;
+}
 
 /** The name a `requestState` is bound to: the tool or prompt name, or the resource URI. */
 export function requestName(params: unknown): string {
@@ -210,7 +221,7 @@ export function openModernInput(ctx: RequestContext, meta: ModernRequestMeta, co
     }
   }
   const scope = new InputScope('modern', meta.clientCapabilities, round, { ...earlier, ...(responses as Record<string, unknown> | undefined) }, ctx);
-  scopes.set(ctx.message, scope);
+  keepScope(ctx.message, scope);
   return scope;
 }
 
@@ -247,11 +258,11 @@ export function inputRequiredResult(
  * ```
  */
 export function requestInput(ctx: RequestContext): McpInput {
-  const existing = scopes.get(ctx.message);
+  const existing = scopeOf(ctx.message);
   if (existing !== undefined) return existing;
   const modern = modernMetaOf(ctx.message);
   const capabilities = modern?.clientCapabilities ?? (ctx.session.locals.get(CLIENT_CAPABILITIES) as Record<string, unknown> | undefined) ?? {};
   const scope = new InputScope(modern === undefined ? 'legacy' : 'modern', capabilities, 0, {}, ctx);
-  scopes.set(ctx.message, scope);
+  keepScope(ctx.message, scope);
   return scope;
 }

@@ -7,6 +7,7 @@ import {
   McpErrorCode,
   MetaKey,
   MODERN_MCP_PROTOCOL_VERSION,
+  modernMetaOf,
   requestInput,
   type McpServer,
 } from '../../src/mcp/index.js';
@@ -275,5 +276,21 @@ describe('MCP modern era (2026-07-28) over the memory transport', () => {
     expect((peer.received[0] as { result: Record<string, unknown> }).result.resultType).toBeUndefined();
     s.mcp.changed('tools');
     expect(peer.received[1]).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  });
+});
+
+describe('modernMetaOf', () => {
+  it('checks _meta once per message, leaves its JSON form alone, and reads a frozen message too', () => {
+    const message = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta() } };
+    const wire = JSON.stringify(message);
+    const first = modernMetaOf(message);
+    expect(first).toMatchObject({ protocolVersion: MODERN_MCP_PROTOCOL_VERSION, clientInfo: { name: 'modern-test', version: '0' } });
+    expect(modernMetaOf(message)).toBe(first);
+    expect(JSON.stringify(message)).toBe(wire);
+    expect(Object.keys(message)).toEqual(['jsonrpc', 'id', 'method', 'params']);
+    const frozen = Object.freeze({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: meta() } });
+    expect(modernMetaOf(frozen)).toMatchObject({ protocolVersion: MODERN_MCP_PROTOCOL_VERSION });
+    const legacy = { jsonrpc: '2.0', id: 3, method: 'tools/list' };
+    expect(modernMetaOf(legacy)).toBeUndefined();
   });
 });

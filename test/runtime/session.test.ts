@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonRpcError, SupervisorError } from '../../src/jsonrpc/errors.js';
+import { createMemoryTransportPair } from '../../src/transports/memory.js';
 import { flush } from '../helpers/deferred.js';
 import { createCheckedSupervisor } from '../helpers/invariants.js';
 
@@ -119,5 +120,18 @@ describe('createSupervisor: limits', () => {
       maxSessionFailures: 5,
       failureWindowMs: 60_000,
     });
+  });
+});
+
+describe('createSupervisor: attach', () => {
+  it('refuses a second attach of one transport with ERR_TRANSPORT_IN_USE, a frozen transport object too', async () => {
+    const { supervisor } = createCheckedSupervisor();
+    const { transport } = createMemoryTransportPair();
+    supervisor.attach(transport);
+    expect(() => supervisor.attach(transport)).toThrow(expect.objectContaining({ code: 'ERR_TRANSPORT_IN_USE' }));
+    const frozen = Object.freeze(createMemoryTransportPair().transport);
+    supervisor.attach(frozen);
+    expect(() => supervisor.attach(frozen)).toThrow(expect.objectContaining({ code: 'ERR_TRANSPORT_IN_USE' }));
+    await supervisor.close();
   });
 });

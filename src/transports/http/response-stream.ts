@@ -58,6 +58,7 @@ export class ResponseStream {
   private aborted = false;
   private dropped = 0;
   private keepAliveTimer: unknown = undefined;
+  private readonly closeListener = this.onClose.bind(this);
 
   constructor(
     private readonly res: ServerResponse,
@@ -65,7 +66,7 @@ export class ResponseStream {
   ) {
     // The client may have left while the body was read: then nothing can ever be written.
     if (res.destroyed) this.aborted = true;
-    else res.once('close', this.onClose.bind(this));
+    else res.once('close', this.closeListener);
   }
 
   /** `true` while frames can still be written. */
@@ -136,6 +137,7 @@ export class ResponseStream {
       ...this.options.headers,
     });
     this.res.end(frame);
+    this.release();
     return true;
   }
 
@@ -145,6 +147,7 @@ export class ResponseStream {
     this.mode = 'ended';
     this.res.writeHead(202, { ...this.options.headers });
     this.res.end();
+    this.release();
   }
 
   /** End the response (an SSE stream ends; a JSON one that never answered gets 204 with no body). */
@@ -156,6 +159,17 @@ export class ResponseStream {
     if (this.res.writableEnded || this.res.destroyed) return;
     if (wasPending && !this.res.headersSent) this.res.writeHead(204, { ...this.options.headers });
     this.res.end();
+    this.release();
+  }
+
+  /**
+   * The response is ended: a later `'close'` can no longer be an abort, so stop listening for it.
+   * Until Node finishes writing, its `'close'` listener would keep this stream — and through
+   * `onAbort` the whole exchange, its session and handler — alive past the request, long enough
+   * for the young-generation GC to copy and promote all of it.
+   */
+  private release(): void {
+    this.res.off('close', this.closeListener);
   }
 
   private armKeepAlive(): void {
