@@ -19,6 +19,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { JsonRpcRequestSchema } from '../../src/jsonrpc/schema.js';
+import { answerHoldCommand } from '../lib/hold-commands.js';
 import { serveMemoryCommands } from '../lib/memory-probe.js';
 import { echoResult } from '../lib/messages.js';
 import { servePlainHttp } from '../lib/plain-http.js';
@@ -92,19 +93,5 @@ const server = createServer((req, res) => {
 
 const holdStats = (): Record<string, number> => ({ ...hold, cancelledTransportClosed: hold.cancelled });
 
-serveMemoryCommands(
-  () => 0,
-  undefined,
-  (command) => {
-    if (command.cmd === 'hold-stats') process.stdout.write(`RESULT ${JSON.stringify(holdStats())}\n`);
-    else if (command.cmd === 'wait-cancelled') {
-      const deadline = Date.now() + 60_000;
-      const check = (): void => {
-        if (hold.cancelled >= (command.count ?? 0) || Date.now() > deadline) process.stdout.write(`RESULT ${JSON.stringify(holdStats())}\n`);
-        else setTimeout(check, 1);
-      };
-      check();
-    }
-  },
-);
+serveMemoryCommands(() => 0, undefined, (command) => answerHoldCommand(command, () => hold.cancelled, holdStats));
 servePlainHttp(server);
