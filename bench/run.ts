@@ -154,6 +154,11 @@ async function runAll(): Promise<Report> {
     log('bench: churn');
     report.churn = await runChurn(quick ? 5_000 : 100_000);
   }
+  // The floor first, right before ours, so both run under the same load: plain node:http, same client.
+  if (wanted('raw-http-abort-10k') || wanted('http-abort-10k')) {
+    log('bench: raw-http-abort-10k');
+    report.httpAbortRaw = await runHttpAbort(10_000, [], 'servers/raw-http.ts');
+  }
   if (wanted('http-abort-10k')) {
     log('bench: http-abort-10k');
     report.httpAbort = await runHttpAbort(10_000);

@@ -40,6 +40,8 @@ export interface Report {
   churn?: ChurnResult;
   /** http-abort-10k: open SSE tool calls whose clients all drop. */
   httpAbort?: HttpAbortResult;
+  /** raw-http-abort-10k: the same client against plain node:http (bench/servers/raw-http.ts), the floor. */
+  httpAbortRaw?: HttpAbortResult;
   /** Heap after GC across many modern HTTP exchanges. */
   httpHeap?: HttpHeapResult;
   /** Durable tasks: create → complete round trips per store, memory per live task. */
@@ -117,6 +119,15 @@ export function evaluate(report: Report): Figure[] {
   const abort = report.httpAbort;
   atMost('http-abort-10k every handler cancelled after the aborts', 1000, abort?.cancelAllMs ?? null, 'ms');
   atMost('http-abort-10k writes after close', 0, abort === undefined ? null : abort.writesAfterClose + abort.lateWritesSent, '');
+  // Informational, never pass/fail: how far ours is from what node:http itself costs in the same run.
+  const rawAbort = report.httpAbortRaw;
+  figures.push({
+    figure: 'http-abort-10k cancel-all over raw node:http (same run)',
+    target: 'report',
+    value: ratio(abort?.cancelAllMs, rawAbort?.cancelAllMs),
+    met: null,
+    cpuValue: ratio(abort?.serverCpuUsPerAbort ?? undefined, rawAbort?.serverCpuUsPerAbort ?? undefined),
+  });
   atMost('http heap growth after modern exchanges', 5, report.httpHeap?.heapGrowthPct ?? null, '%');
   return figures;
 }
@@ -124,13 +135,16 @@ export function evaluate(report: Report): Figure[] {
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 const lpad = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
 
-/** The http-abort-10k and http-heap lines (one each, when present). */
+/** The raw-http-abort-10k, http-abort-10k and http-heap lines (one each, when present). */
 function httpLines(report: Report): string[] {
   const lines: string[] = [];
-  const a = report.httpAbort;
-  if (a !== undefined) {
+  for (const [prefix, a] of [
+    ['raw-http-abort', report.httpAbortRaw],
+    ['http-abort', report.httpAbort],
+  ] as const) {
+    if (a === undefined) continue;
     lines.push(
-      `http-abort-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}; server CPU ${String(a.serverCpuUsPerAbort ?? null)} µs per abort`,
+      `${prefix}-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}; server CPU ${String(a.serverCpuUsPerAbort ?? null)} µs per abort`,
     );
   }
   const h = report.httpHeap;

@@ -61,17 +61,26 @@ function openHold(url: URL, id: number): Promise<ClientRequest> {
   });
 }
 
+/** Our server; `servers/raw-http.ts` answers the same `hold` calls with plain `node:http` (the floor). */
+export const ABORT_SERVER = 'servers/supervised-http.ts';
+
 /**
- * `count` modern `tools/call hold` exchanges open at once against our HTTP server in its own
- * process, each streaming SSE (its first progress event read); then the client drops every
- * connection. The server stamps each handler's cancel; the result is the time from the first drop
- * until every handler was cancelled, and what was written after close. Connections open 200 at a
- * time (the listen backlog is finite).
+ * `count` modern `tools/call hold` exchanges open at once against an HTTP server in its own
+ * process (`server`: a fixture of bench/, ours by default), each streaming SSE (its first progress
+ * event read); then the client drops every connection. The server stamps each handler's cancel;
+ * the result is the time from the first drop until every handler was cancelled, and what was
+ * written after close. Connections open 200 at a time (the listen backlog is finite).
+ *
+ * @example
+ * ```ts
+ * const ours = await runHttpAbort(10_000);
+ * const floor = await runHttpAbort(10_000, [], 'servers/raw-http.ts');
+ * ```
  */
-export async function runHttpAbort(count: number, nodeArgs: string[] = []): Promise<HttpAbortResult> {
-  const fixture = await startFixture('servers/supervised-http.ts', [], { timeoutMs: 120_000, nodeArgs });
+export async function runHttpAbort(count: number, nodeArgs: string[] = [], server: string = ABORT_SERVER): Promise<HttpAbortResult> {
+  const fixture = await startFixture(server, [], { timeoutMs: 120_000, nodeArgs });
   try {
-    const url = new URL(fixture.ready.url as string);
+    const url = new URL(typeof fixture.ready.url === 'string' ? fixture.ready.url : `http://127.0.0.1:${String(fixture.ready.port)}/mcp`);
     const open: ClientRequest[] = [];
     const t0 = performance.now();
     let next = 0;
@@ -85,7 +94,7 @@ export async function runHttpAbort(count: number, nodeArgs: string[] = []): Prom
     const openMs = performance.now() - t0;
     fixture.command({ cmd: 'hold-stats' });
     const before = (await fixture.nextResult(30_000)) as { started: number; cancelled: number };
-    if (before.started !== count || before.cancelled !== 0) throw new Error(`http-abort: ${JSON.stringify(before)} before the aborts, wanted ${count} started`);
+    if (before.started !== count || before.cancelled !== 0) throw new Error(`http-abort (${server}): ${JSON.stringify(before)} before the aborts, wanted ${count} started`);
     const cpuBefore = processCpuMs(fixture.child.pid);
     const abortStart = wallNow();
     for (const req of open) req.destroy();

@@ -19,6 +19,7 @@ import { demoTools } from '../../src/demo/tools.js';
 import { defineTool } from '../../src/mcp/tools.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { listenHttp } from '../../src/transports/http.js';
+import { answerHoldCommand } from '../lib/hold-commands.js';
 import { serveMemoryCommands } from '../lib/memory-probe.js';
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -78,17 +79,7 @@ const holdStats = (): Record<string, number> => {
 serveMemoryCommands(
   () => server.sessions().length,
   () => server.close(),
-  (command) => {
-    if (command.cmd === 'hold-stats') process.stdout.write(`RESULT ${JSON.stringify(holdStats())}\n`);
-    else if (command.cmd === 'wait-cancelled') {
-      const deadline = Date.now() + 60_000;
-      const check = (): void => {
-        if (hold.cancelled >= (command.count ?? 0) || Date.now() > deadline) process.stdout.write(`RESULT ${JSON.stringify(holdStats())}\n`);
-        else setTimeout(check, 1);
-      };
-      check();
-    }
-  },
+  (command) => answerHoldCommand(command, () => hold.cancelled, holdStats),
 );
 process.on('SIGTERM', () => {
   void server.close().then(() => listener.close()).then(() => process.exit(0));
