@@ -72,7 +72,7 @@ class BodyReader {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
-  private readonly timer: unknown;
+  private timer: unknown = undefined;
   private readonly listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -86,18 +86,26 @@ class BodyReader {
     private readonly resolve: (outcome: BodyOutcome) => void,
   ) {
     this.listeners = { data: this.onData.bind(this), end: this.onEnd.bind(this), error: this.onError.bind(this), close: this.onClose.bind(this) };
-    this.timer = limits.timers.setTimeout(this.onTimeout.bind(this), limits.bodyTimeoutMs);
+    // The body of a small POST arrives with its headers: by the time the parser has taken the
+    // packet (before any microtask runs) the request is complete and needs no timer.
+    queueMicrotask(this.armUnlessComplete.bind(this));
     request.on('data', this.listeners.data);
     request.on('end', this.listeners.end);
     request.on('error', this.listeners.error);
     request.on('close', this.listeners.close);
   }
 
+  /** Arm the body deadline unless the whole body is already in (the common case). */
+  private armUnlessComplete(): void {
+    if (this.settled || this.request.complete) return;
+    this.timer = this.limits.timers.setTimeout(this.onTimeout.bind(this), this.limits.bodyTimeoutMs);
+  }
+
   private finish(outcome: BodyOutcome): void {
     if (this.settled) return;
     this.settled = true;
     const { request, listeners } = this;
-    this.limits.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.limits.timers.clearTimeout(this.timer);
     request.off('data', listeners.data);
     request.off('end', listeners.end);
     request.off('error', listeners.error);
