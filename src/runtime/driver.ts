@@ -102,12 +102,7 @@ export class ConnectionDriver {
       });
       drivers.set(this.actor, this);
     }
-    this.actor.subscribe({
-      next: (snapshot: { status: string }) => {
-        if (snapshot.status === 'done') this.stopped(undefined);
-      },
-      error: (error) => this.stopped(error),
-    });
+    (this.actor as { subscribe(observer: Observer<{ status: string }>): unknown }).subscribe(new StopWatch(this));
   }
 
   /** Start the actor (it enters `open.connected`: admission opens). */
@@ -244,11 +239,25 @@ export class ConnectionDriver {
     }
   }
 
-  private stopped(error: unknown): void {
+  /** @internal The actor reached `done` (`error` undefined) or failed. */
+  stopped(error: unknown): void {
     this.stopDrainTimer();
     this.admitting = false;
     this.gateOpen = false;
     drivers.delete(this.actor);
     this.host.actorStopped(error);
+  }
+}
+
+/** The driver's one observer of its actor (a small object, not two closures per connection). */
+class StopWatch implements Observer<{ status: string }> {
+  constructor(private readonly driver: ConnectionDriver) {}
+
+  next(snapshot: { status: string }): void {
+    if (snapshot.status === 'done') this.driver.stopped(undefined);
+  }
+
+  error(error: unknown): void {
+    this.driver.stopped(error);
   }
 }

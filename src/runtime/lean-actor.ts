@@ -28,7 +28,8 @@ export abstract class LeanActorRef<S extends LeanSnapshot> {
   abstract readonly sessionId: string;
   abstract readonly _parent: AnyActorRef;
   protected abstract snapshot: S;
-  private observers: Set<Observer<S>> | undefined = undefined;
+  /** One observer held directly (the common case: the runtime's own), more in a Set. */
+  private observers: Observer<S> | Set<Observer<S>> | undefined = undefined;
 
   getSnapshot(): S {
     return this.snapshot;
@@ -46,6 +47,14 @@ export abstract class LeanActorRef<S extends LeanSnapshot> {
     this.snapshot = next;
     const observers = this.observers;
     if (observers === undefined) return;
+    if (!(observers instanceof Set)) {
+      observers.next?.(next);
+      if (next.status === 'done' && this.observers === observers) {
+        this.observers = undefined;
+        observers.complete?.();
+      }
+      return;
+    }
     for (const observer of [...observers]) observer.next?.(next);
     if (next.status === 'done') {
       for (const observer of [...observers]) observer.complete?.();
@@ -58,7 +67,9 @@ export abstract class LeanActorRef<S extends LeanSnapshot> {
     this.snapshot = failed;
     const observers = this.observers;
     this.observers = undefined;
-    if (observers !== undefined) for (const observer of [...observers]) observer.error?.(failed.error);
+    if (observers === undefined) return;
+    if (!(observers instanceof Set)) observers.error?.(failed.error);
+    else for (const observer of [...observers]) observer.error?.(failed.error);
   }
 
   subscribe(nextOrObserver?: Observer<S> | ((snapshot: S) => void), errorListener?: (error: unknown) => void, completeListener?: () => void): Subscription {
@@ -69,8 +80,17 @@ export abstract class LeanActorRef<S extends LeanSnapshot> {
       else observer.complete?.();
       return NO_SUBSCRIPTION;
     }
-    (this.observers ??= new Set()).add(observer);
-    return { unsubscribe: () => this.observers?.delete(observer) };
+    const held = this.observers;
+    if (held === undefined) this.observers = observer;
+    else if (held instanceof Set) held.add(observer);
+    else this.observers = new Set([held, observer]);
+    return { unsubscribe: () => this.unsubscribe(observer) };
+  }
+
+  private unsubscribe(observer: Observer<S>): void {
+    const held = this.observers;
+    if (held === observer) this.observers = undefined;
+    else if (held instanceof Set) held.delete(observer);
   }
 
   /** Lean logics emit nothing. */
