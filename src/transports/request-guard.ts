@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { memoizeByValue } from './memo.js';
 
 /**
  * Who may reach a listener, checked on every HTTP request and WebSocket upgrade before any actor
@@ -143,10 +144,14 @@ export function resolveHostPolicy(bindHost: string, options: Pick<RequestGuardOp
   const loopback = isLoopbackHost(bindHost);
   const hosts = options.allowedHosts ?? (loopback ? 'loopback' : '*');
   const origins = options.allowedOrigins ?? (loopback ? 'loopback' : '*');
+  // Verdicts per distinct header value: a client sends the same Host and Origin every time.
+  const hostVerdict = memoizeByValue((value) => hostAllowed(hosts, value));
+  const originVerdict = memoizeByValue((value) => originAllowed(origins, value));
   return {
     check(request) {
-      if (!hostAllowed(hosts, request.headers.host)) return 'host';
-      if (!originAllowed(origins, request.headers.origin)) return 'origin';
+      const { host, origin } = request.headers;
+      if (host !== undefined && !hostVerdict(host)) return 'host';
+      if (origin !== undefined && !originVerdict(origin)) return 'origin';
       return undefined;
     },
   };

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { InboundSummary } from './frames.js';
+import { memoizeByValue } from '../memo.js';
 
 /**
  * The `_meta` key that carries a modern request's protocol version.
@@ -40,20 +41,7 @@ function parseMediaTypes(value: string): string[] {
 }
 
 // Clients send the same few `Accept` / `Content-Type` values on every request: parse each once.
-const MEDIA_TYPES_CACHE_SIZE = 64;
-const mediaTypesCache = new Map<string, readonly string[]>();
-
-function mediaTypes(value: string): readonly string[] {
-  let types = mediaTypesCache.get(value);
-  if (types === undefined) {
-    types = Object.freeze(parseMediaTypes(value));
-    if (value.length <= 256) {
-      if (mediaTypesCache.size >= MEDIA_TYPES_CACHE_SIZE) mediaTypesCache.clear();
-      mediaTypesCache.set(value, types);
-    }
-  }
-  return types;
-}
+const mediaTypes = memoizeByValue((value): readonly string[] => Object.freeze(parseMediaTypes(value)));
 
 /**
  * Whether an `Accept` header admits every one of `types` (`*\/*` and `type/*` count; no header
