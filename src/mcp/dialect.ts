@@ -2,7 +2,7 @@ import type { RequestId } from '../../machines/handler.js';
 import { ErrorCode } from '../jsonrpc/errors.js';
 import type { Dialect } from '../runtime/dialect.js';
 import type { SessionHandle } from '../runtime/methods.js';
-import { checkModernRequest, isModernRequest } from './modern.js';
+import { admitModernRequest, isModernRequest } from './modern.js';
 
 /** Session-local keys the MCP dialect keeps (in `session.locals`). */
 const PROTOCOL_VERSION = 'mcp.protocolVersion';
@@ -111,8 +111,7 @@ function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['a
   return (request, session) => {
     const initialized = session.locals.has(PROTOCOL_VERSION);
     if (!initialized && isModernRequest(request)) {
-      const checked = checkModernRequest(request);
-      return 'error' in checked ? checked.error : undefined;
+      return admitModernRequest(request);
     }
     if (request.method === 'initialize') {
       return initialized ? { code: ErrorCode.InvalidRequest, message: 'Session already initialized' } : undefined;

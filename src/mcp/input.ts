@@ -120,7 +120,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** Session-local key of the legacy client's capabilities (set when `initialize` is answered). */
 export const CLIENT_CAPABILITIES = 'mcp.clientCapabilities';
 
-class InputScope implements McpInput {
+export class InputScope implements McpInput {
   /** Keys asked for and answered in this run: what the next `requestState` carries. */
   readonly used: Record<string, unknown> = {};
 
@@ -199,9 +199,10 @@ export function requestName(params: unknown): string {
 /**
  * Read a modern request's `inputResponses` and `requestState` and open the input scope its
  * handler will use. A malformed `inputResponses` or a `requestState` that fails verification is
- * −32602 (the state is attacker-controlled input).
+ * −32602 (the state is attacker-controlled input). A request that carries neither (most) gets its
+ * scope only when something asks for it ({@link inputScopeOf}): the same empty first round.
  */
-export function openModernInput(ctx: RequestContext, meta: ModernRequestMeta, codec: RequestStateCodec): InputScope {
+export function openModernInput(ctx: RequestContext, meta: ModernRequestMeta, codec: RequestStateCodec): void {
   const params = isObject(ctx.message.params) ? ctx.message.params : {};
   let earlier: Record<string, unknown> = {};
   let round = 0;
@@ -214,6 +215,7 @@ export function openModernInput(ctx: RequestContext, meta: ModernRequestMeta, co
     round = opened.k;
   }
   const responses = params['inputResponses'];
+  if (state === undefined && responses === undefined) return;
   if (responses !== undefined) {
     if (!isObject(responses)) throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid inputResponses: expected an object');
     for (const [key, value] of Object.entries(responses)) {
@@ -222,7 +224,6 @@ export function openModernInput(ctx: RequestContext, meta: ModernRequestMeta, co
   }
   const scope = new InputScope('modern', meta.clientCapabilities, round, { ...earlier, ...(responses as Record<string, unknown> | undefined) }, ctx);
   keepScope(ctx.message, scope);
-  return scope;
 }
 
 /**
@@ -258,6 +259,11 @@ export function inputRequiredResult(
  * ```
  */
 export function requestInput(ctx: RequestContext): McpInput {
+  return inputScopeOf(ctx);
+}
+
+/** The input scope of a request: the one it opened or was asked for, else a new first round. */
+export function inputScopeOf(ctx: RequestContext): InputScope {
   const existing = scopeOf(ctx.message);
   if (existing !== undefined) return existing;
   const modern = modernMetaOf(ctx.message);

@@ -1,7 +1,7 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
 import { isThenable } from '../runtime/inflight.js';
 import type { MethodDefinition, MethodHandler, MethodTable, RequestContext } from '../runtime/methods.js';
-import { INPUT_REQUIRED_METHODS, InputRequiredSignal, inputRequiredResult, openModernInput } from './input.js';
+import { INPUT_REQUIRED_METHODS, InputRequiredSignal, inputRequiredResult, inputScopeOf, openModernInput } from './input.js';
 import { MetaKey, modernMetaOf } from './modern.js';
 import type { RequestStateCodec } from './request-state.js';
 
@@ -61,7 +61,8 @@ export function modernMethod(method: string, definition: MethodTable[string], sh
   const wrapped: MethodHandler = (params, ctx) => {
     const meta = modernMetaOf(ctx.message);
     if (meta === undefined) return handler(params, ctx);
-    return runModern(method, handler, params, ctx, shape, openModernInput(ctx, meta, shape.codec));
+    openModernInput(ctx, meta, shape.codec);
+    return runModern(method, handler, params, ctx, shape);
   };
   return typeof definition === 'function' ? { handler: wrapped } : { ...definition, handler: wrapped };
 }
@@ -77,26 +78,25 @@ function runModern(
   params: unknown,
   ctx: RequestContext,
   shape: ResultShape,
-  scope: ReturnType<typeof openModernInput>,
 ): unknown {
   let out: unknown;
   try {
     out = handler(params, ctx);
   } catch (error) {
-    return modernFailure(method, error, scope, ctx, shape);
+    return modernFailure(method, error, ctx, shape);
   }
   if (!isThenable(out)) return complete(method, out, shape);
   return Promise.resolve(out).then(
     (value) => complete(method, value, shape),
-    (error: unknown) => modernFailure(method, error, scope, ctx, shape),
+    (error: unknown) => modernFailure(method, error, ctx, shape),
   );
 }
 
 /** A thrown {@link InputRequiredSignal} becomes the `input_required` result where MRTR is allowed; anything else goes on up. */
-function modernFailure(method: string, error: unknown, scope: ReturnType<typeof openModernInput>, ctx: RequestContext, shape: ResultShape): unknown {
+function modernFailure(method: string, error: unknown, ctx: RequestContext, shape: ResultShape): unknown {
   if (!(error instanceof InputRequiredSignal)) throw error;
   if (!INPUT_REQUIRED_METHODS.has(method)) {
     throw new JsonRpcError(ErrorCode.InternalError, `${method} cannot ask the client for input`);
   }
-  return inputRequiredResult(error, scope, ctx, shape.codec);
+  return inputRequiredResult(error, inputScopeOf(ctx), ctx, shape.codec);
 }

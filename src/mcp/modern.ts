@@ -181,8 +181,28 @@ export function modernMetaOf(request: { method: string; params?: unknown }): Mod
   if (cached !== undefined) return cached;
   const checked = checkModernRequest(request);
   if (!('meta' in checked)) return undefined;
-  if (Object.isExtensible(request)) holder[CHECKED_META] = checked.meta;
+  keepMeta(request, checked.meta);
   return checked.meta;
+}
+
+/**
+ * {@link checkModernRequest} at admission: the error to refuse the request with, or `undefined`
+ * — and then the checked `_meta` is kept for {@link modernMetaOf}, so it is read only once.
+ *
+ * @example
+ * ```ts
+ * const refusal = admitModernRequest(request); // undefined: admitted
+ * ```
+ */
+export function admitModernRequest(request: { method: string; params?: unknown }): JsonRpcErrorObject | undefined {
+  const checked = checkModernRequest(request);
+  if ('error' in checked) return checked.error;
+  keepMeta(request, checked.meta);
+  return undefined;
+}
+
+function keepMeta(request: object, meta: ModernRequestMeta): void {
+  if (Object.isExtensible(request)) (request as { [CHECKED_META]?: ModernRequestMeta })[CHECKED_META] = meta;
 }
 
 /**
