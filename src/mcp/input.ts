@@ -120,7 +120,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** Session-local key of the legacy client's capabilities (set when `initialize` is answered). */
 export const CLIENT_CAPABILITIES = 'mcp.clientCapabilities';
 
-export class InputScope implements McpInput {
+class InputScope implements McpInput {
   /** Keys asked for and answered in this run: what the next `requestState` carries. */
   readonly used: Record<string, unknown> = {};
 

@@ -36,20 +36,13 @@ export interface DispatchTarget extends SessionHandle {
 
 /**
  * One inbound frame: decoded, then a request (admitted or refused), a notification, a response or a
- * batch. Throws only on a bug; the session treats that as its own failure.
+ * batch. `parsed` is the frame already parsed by its transport (`JSON.parse(frame)`), so it is not
+ * parsed twice; `frame` still counts for the size limit. Throws only on a bug; the session treats
+ * that as its own failure.
  */
-export function dispatchFrame(rt: SessionRuntime, target: DispatchTarget, frame: string): void {
+export function dispatchFrame(rt: SessionRuntime, target: DispatchTarget, frame: string, parsed?: unknown): void {
   if (tooLarge(rt, target, frame)) return;
-  route(rt, target, decodeFrame(frame, rt.decodeOptions));
-}
-
-/**
- * One inbound message its transport already parsed (`frame` is its text, for the size limit):
- * the same as {@link dispatchFrame} without a second `JSON.parse`.
- */
-export function dispatchValue(rt: SessionRuntime, target: DispatchTarget, value: unknown, frame: string): void {
-  if (tooLarge(rt, target, frame)) return;
-  route(rt, target, decodeValue(value, rt.decodeOptions));
+  route(rt, target, parsed === undefined ? decodeFrame(frame, rt.decodeOptions) : decodeValue(parsed, rt.decodeOptions));
 }
 
 /** Over `maxMessageBytes`: answered with −32004 (`id: null`) and dropped. */

@@ -7,7 +7,7 @@ import type { JsonRpcResponse } from '../jsonrpc/schema.js';
 import type { CloseIntent, MalformedFrame, Transport, TransportSink } from '../transports/types.js';
 import type { Batch } from './batch.js';
 import type { SessionRuntime } from './context.js';
-import { dispatchFrame, dispatchValue, malformedError } from './dispatch.js';
+import { dispatchFrame, malformedError } from './dispatch.js';
 import { ConnectionDriver, type ConnectionActor } from './driver.js';
 import { InFlight } from './inflight.js';
 import type { SessionHandle } from './methods.js';
@@ -190,18 +190,17 @@ export class Session implements SessionHandle, TransportSink {
   // ---- TransportSink -------------------------------------------------------------------------
 
   onFrame(frame: string): void {
-    if (this.driver.phase === 'closed') return;
-    try {
-      dispatchFrame(this.rt, this, frame);
-    } catch (error) {
-      this.fail(error);
-    }
+    this.inbound(frame, undefined);
   }
 
   onParsed(value: unknown, frame: string): void {
+    this.inbound(frame, value);
+  }
+
+  private inbound(frame: string, parsed: unknown): void {
     if (this.driver.phase === 'closed') return;
     try {
-      dispatchValue(this.rt, this, value, frame);
+      dispatchFrame(this.rt, this, frame, parsed);
     } catch (error) {
       this.fail(error);
     }

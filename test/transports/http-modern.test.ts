@@ -273,9 +273,13 @@ describe('modern request metadata headers (SEP-2243)', () => {
     expect((await post(listener.url, body, { 'mcp-param-region': 'us-west1' })).status).toBe(200);
   });
 
-  it('answers 500 when a checkHeaders hook throws, and the server goes on', async () => {
+  it.each([
+    ['without', undefined],
+    ['after', () => true],
+  ])('answers 500 when a checkHeaders hook throws (%s an authenticate hook), and the server goes on', async (_label, authenticate) => {
     let throwNext = true;
     const { listener } = await start({
+      ...(authenticate === undefined ? {} : { authenticate }),
       checkHeaders: () => {
         if (throwNext) {
           throwNext = false;

@@ -98,24 +98,14 @@ class Handler {
     const refusal = this.hosts.check(request);
     if (refusal !== undefined) return this.refuse(response, 403, -32600, `Forbidden: ${refusal} not allowed`);
     if (this.authenticate === undefined) return this.route(request, response);
-    authenticateRequest(this.authenticate, request).then(
-      (verdict) =>
-        this.guarded(response, () => {
-          if (verdict === 'error') return this.refuse(response, 500, -32603, 'Internal Server Error: authentication failed');
-          if (verdict === 'unauthorized') return this.refuse(response, 401, -32600, 'Unauthorized');
-          this.route(request, response);
-        }),
-      (error: unknown) => this.failed(response, error),
-    );
-  }
-
-  /** Run `step`; whatever it throws is answered (500, or the response destroyed if it began). */
-  guarded(response: ServerResponse, step: () => void): void {
-    try {
-      step();
-    } catch (error) {
-      this.failed(response, error);
-    }
+    // authenticateRequest never rejects; the catch answers a throw from the route below.
+    authenticateRequest(this.authenticate, request)
+      .then((verdict) => {
+        if (verdict === 'error') return this.refuse(response, 500, -32603, 'Internal Server Error: authentication failed');
+        if (verdict === 'unauthorized') return this.refuse(response, 401, -32600, 'Unauthorized');
+        this.route(request, response);
+      })
+      .catch((error: unknown) => this.failed(response, error));
   }
 
   /** A bug below the handler: 500 if nothing went out yet, else the response is cut. */
@@ -156,7 +146,14 @@ class Handler {
         close: true,
       });
     }
-    readBody(request, this.config, (body) => this.guarded(response, () => this.posted(request, response, sessionId, body)));
+    readBody(request, this.config, (body) => {
+      // Called from the request's 'end' listener: a throw here must become an answer, not a crash.
+      try {
+        this.posted(request, response, sessionId, body);
+      } catch (error) {
+        this.failed(response, error);
+      }
+    });
   }
 
   private posted(request: IncomingMessage, response: ServerResponse, sessionId: string | undefined, body: BodyOutcome): void {
@@ -249,7 +246,11 @@ export function createHttpHandler(supervisor: HttpSessionHost, options: HttpHand
       else refuse(response, 404, -32600, 'Not Found');
       return;
     }
-    handler.guarded(response, () => handler.handle(request, response));
+    try {
+      handler.handle(request, response);
+    } catch (error) {
+      handler.failed(response, error);
+    }
   };
   return Object.assign(fn, {
     stats: () => handler.stats.snapshot(handler.legacy),

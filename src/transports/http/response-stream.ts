@@ -163,10 +163,8 @@ export class ResponseStream {
   }
 
   /**
-   * The response is ended: a later `'close'` can no longer be an abort, so stop listening for it.
-   * Until Node finishes writing, its `'close'` listener would keep this stream — and through
-   * `onAbort` the whole exchange, its session and handler — alive past the request, long enough
-   * for the young-generation GC to copy and promote all of it.
+   * The response is ended: a later `'close'` can no longer be an abort, so stop listening for it
+   * (the finished exchange is then no longer referenced from the response while Node writes).
    */
   private release(): void {
     this.res.off('close', this.closeListener);
