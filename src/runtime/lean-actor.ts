@@ -2,6 +2,18 @@ import { toObserver, type AnyActorRef, type InteropSubscribable, type Observer, 
 
 const NO_SUBSCRIPTION: Subscription = { unsubscribe: () => {} };
 
+/** One observer's subscription to a lean actor (an object, not a closure per subscribe). */
+class LeanSubscription<S extends LeanSnapshot> implements Subscription {
+  constructor(
+    private readonly actor: LeanActorRef<S>,
+    private readonly observer: Observer<S>,
+  ) {}
+
+  unsubscribe(): void {
+    this.actor.unsubscribeObserver(this.observer);
+  }
+}
+
 /** What a lean actor's snapshot has in common with an xstate snapshot. */
 interface LeanSnapshot {
   readonly status: 'active' | 'done' | 'error' | 'stopped';
@@ -84,10 +96,11 @@ export abstract class LeanActorRef<S extends LeanSnapshot> {
     if (held === undefined) this.observers = observer;
     else if (held instanceof Set) held.add(observer);
     else this.observers = new Set([held, observer]);
-    return { unsubscribe: () => this.unsubscribe(observer) };
+    return new LeanSubscription(this, observer);
   }
 
-  private unsubscribe(observer: Observer<S>): void {
+  /** Drop `observer` (what a subscription's `unsubscribe` does). */
+  unsubscribeObserver(observer: Observer<S>): void {
     const held = this.observers;
     if (held === observer) this.observers = undefined;
     else if (held instanceof Set) held.delete(observer);

@@ -134,6 +134,36 @@ describe('Streamable HTTP: bad input gets the specified status, never a crash', 
     expect(status).toBe(408);
   });
 
+  it('gives every slow body its own deadline, oldest first, and leaves finished bodies alone', async () => {
+    const timeoutMs = 300;
+    const { listener } = await start({ bodyTimeoutMs: timeoutMs });
+    const target = new URL(listener.url);
+    const slowPost = (): Promise<{ status: number; elapsedMs: number }> =>
+      new Promise((resolve, reject) => {
+        const started = performance.now();
+        const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { ...POST_HEADERS, 'content-length': 100 } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, elapsedMs: performance.now() - started });
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.write('{"jsonrpc"');
+      });
+    const first = slowPost();
+    await new Promise((resolve) => setTimeout(resolve, timeoutMs / 2));
+    const second = slowPost();
+    const fast = await post(listener.url, ECHO);
+    expect(fast.status).toBe(200);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.status).toBe(408);
+    expect(b.status).toBe(408);
+    // The second body is not refused with the first: each waits its whole timeout (the client
+    // starts its clock before the server does, so the elapsed time can only be longer).
+    expect(a.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+    expect(b.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+  });
+
   it('answers headers that do not arrive in time with 408 and closes the connection', async () => {
     const { listener, supervisor } = await start({ headersTimeoutMs: 100 });
     const socket = connect(listener.port, '127.0.0.1');

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { TransportTimers } from '../ws/options.js';
 
 /**
@@ -13,7 +14,7 @@ import type { TransportTimers } from '../ws/options.js';
 export type BodyOutcome = { ok: true; text: string } | { ok: false; status: 400 | 408 | 413; message: string };
 
 /**
- * Limits of {@link readBody}.
+ * Limits of {@link BodyReaders}.
  *
  * @example
  * ```ts
@@ -38,41 +39,93 @@ function preParsed(request: IncomingMessage): string | undefined {
 }
 
 /**
- * Read a request body as UTF-8 text without ever holding more than `maxBodyBytes`: a
+ * Reads request bodies as UTF-8 text without ever holding more than `maxBodyBytes`: a
  * `Content-Length` above it is refused before reading (413), a chunked body is counted while it
  * streams (413 as soon as it passes the limit), and the whole body must arrive within
  * `bodyTimeoutMs` (408). Invalid UTF-8 → 400. A body already parsed by a framework (`req.body`) is
- * used as it is. `done` is called once with the outcome (synchronously when it is known at once: a
- * pre-parsed body, a `Content-Length` over the limit); a callback, not a promise, so a request
- * costs no promise and no microtask hop here.
+ * used as it is.
+ *
+ * Every body gets the same timeout, so bodies reach their deadlines in the order they started: one
+ * timer, armed for the oldest unfinished body, serves all of them (a body that arrives with its
+ * headers, the common case, costs a set entry and no timer of its own).
  *
  * @example
  * ```ts
- * readBody(request, { maxBodyBytes: 4 << 20, bodyTimeoutMs: 30_000, timers }, (body) => {
+ * const bodies = new BodyReaders({ maxBodyBytes: 4 << 20, bodyTimeoutMs: 30_000, timers });
+ * bodies.read(request, (body) => {
  *   if (!body.ok) refuse(response, body.status, body.message);
  * });
  * ```
  */
-export function readBody(request: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void): void {
-  const parsed = preParsed(request);
-  if (parsed !== undefined) {
-    done(Buffer.byteLength(parsed) > limits.maxBodyBytes ? { ok: false, status: 413, message: 'Payload Too Large' } : { ok: true, text: parsed });
-    return;
+export class BodyReaders {
+  /** Unfinished bodies, oldest (earliest deadline) first. */
+  private readonly pending = new Set<BodyReader>();
+  private timer: unknown = undefined;
+  /** The deadline the timer was armed for. */
+  private armedFor = 0;
+
+  constructor(readonly limits: BodyLimits) {}
+
+  /** Bodies still being read. */
+  get reading(): number {
+    return this.pending.size;
   }
-  const declared = request.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
-    done({ ok: false, status: 413, message: 'Payload Too Large' });
-    return;
+
+  /**
+   * Read one body; `done` is called once with the outcome (synchronously when it is known at once:
+   * a pre-parsed body, a `Content-Length` over the limit); a callback, not a promise, so a request
+   * costs no promise and no microtask hop here.
+   */
+  read(request: IncomingMessage, done: (outcome: BodyOutcome) => void): void {
+    const { limits } = this;
+    const parsed = preParsed(request);
+    if (parsed !== undefined) {
+      done(Buffer.byteLength(parsed) > limits.maxBodyBytes ? { ok: false, status: 413, message: 'Payload Too Large' } : { ok: true, text: parsed });
+      return;
+    }
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
+      done({ ok: false, status: 413, message: 'Payload Too Large' });
+      return;
+    }
+    const reader = new BodyReader(request, limits.maxBodyBytes, performance.now() + limits.bodyTimeoutMs, this, done);
+    this.pending.add(reader);
+    if (this.timer === undefined) this.arm(reader.deadline);
   }
-  new BodyReader(request, limits, done);
+
+  /** A body finished (read, refused or broken off): it no longer needs its deadline. */
+  settled(reader: BodyReader): void {
+    this.pending.delete(reader);
+  }
+
+  private arm(deadline: number): void {
+    this.armedFor = deadline;
+    const timer = this.limits.timers.setTimeout(this.onTimer, Math.max(0, Math.ceil(deadline - performance.now())));
+    // Never what keeps a process alive: an unfinished body's socket does that.
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+    this.timer = timer;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    // The timer is authoritative for the deadline it was armed for (timers injected for tests may
+    // fire at any wall time); past that, the clock decides.
+    const now = Math.max(performance.now(), this.armedFor);
+    for (const reader of this.pending) {
+      if (reader.deadline > now) {
+        this.arm(reader.deadline);
+        return;
+      }
+      reader.expire(); // removes it from `pending`; a Set's iteration goes on past a deleted entry
+    }
+  };
 }
 
 /** The state of one body being read, in one object; its listeners are its methods, bound once per body. */
 class BodyReader {
   private readonly chunks: Buffer[] = [];
   private size = 0;
-  private settled = false;
-  private timer: unknown = undefined;
+  private done = false;
   private readonly listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -82,30 +135,29 @@ class BodyReader {
 
   constructor(
     private readonly request: IncomingMessage,
-    private readonly limits: BodyLimits,
+    private readonly maxBodyBytes: number,
+    /** When the whole body must be in (`performance.now()` time). */
+    readonly deadline: number,
+    private readonly owner: BodyReaders,
     private readonly resolve: (outcome: BodyOutcome) => void,
   ) {
     this.listeners = { data: this.onData.bind(this), end: this.onEnd.bind(this), error: this.onError.bind(this), close: this.onClose.bind(this) };
-    // The body of a small POST arrives with its headers: by the time the parser has taken the
-    // packet (before any microtask runs) the request is complete and needs no timer.
-    queueMicrotask(this.armUnlessComplete.bind(this));
     request.on('data', this.listeners.data);
     request.on('end', this.listeners.end);
     request.on('error', this.listeners.error);
     request.on('close', this.listeners.close);
   }
 
-  /** Arm the body deadline unless the whole body is already in (the common case). */
-  private armUnlessComplete(): void {
-    if (this.settled || this.request.complete) return;
-    this.timer = this.limits.timers.setTimeout(this.onTimeout.bind(this), this.limits.bodyTimeoutMs);
+  /** The deadline passed before the body was in: 408. */
+  expire(): void {
+    this.finish({ ok: false, status: 408, message: 'Request Timeout: the body did not arrive in time' });
   }
 
   private finish(outcome: BodyOutcome): void {
-    if (this.settled) return;
-    this.settled = true;
+    if (this.done) return;
+    this.done = true;
+    this.owner.settled(this);
     const { request, listeners } = this;
-    if (this.timer !== undefined) this.limits.timers.clearTimeout(this.timer);
     request.off('data', listeners.data);
     request.off('end', listeners.end);
     request.off('error', listeners.error);
@@ -119,7 +171,7 @@ class BodyReader {
 
   private onData(chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.limits.maxBodyBytes) {
+    if (this.size > this.maxBodyBytes) {
       this.chunks.length = 0;
       this.finish({ ok: false, status: 413, message: 'Payload Too Large' });
       return;
@@ -145,9 +197,5 @@ class BodyReader {
 
   private onClose(): void {
     if (!this.request.complete) this.onError();
-  }
-
-  private onTimeout(): void {
-    this.finish({ ok: false, status: 408, message: 'Request Timeout: the body did not arrive in time' });
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SupervisorError } from '../../jsonrpc/errors.js';
 import { authenticateRequest, resolveHostPolicy, type HostPolicy } from '../request-guard.js';
-import { readBody, type BodyOutcome } from './body.js';
+import { BodyReaders, type BodyOutcome } from './body.js';
 import { HttpExchangeTransport } from './exchange.js';
 import { summarizeInbound, type InboundSummary } from './frames.js';
 import { accepts, checkRequestHeaders, header, isJsonContentType, metaProtocolVersion, MODERN_PROTOCOL_VERSION } from './headers.js';
@@ -61,6 +61,7 @@ function isLegacyVersion(version: string | undefined): boolean {
 class Handler {
   readonly stats = new HttpStatsCounter();
   readonly legacy: LegacySessions;
+  private readonly bodies: BodyReaders;
   private accepting = true;
   private readonly exchangeClosed = (exchange: HttpExchangeTransport): void => this.stats.exchangeClosed(exchange);
 
@@ -71,6 +72,7 @@ class Handler {
     private readonly authenticate: HttpHandlerOptions['authenticate'],
   ) {
     this.legacy = new LegacySessions(supervisor, config, this.stats);
+    this.bodies = new BodyReaders(config);
   }
 
   stopAccepting(): void {
@@ -146,7 +148,7 @@ class Handler {
         close: true,
       });
     }
-    readBody(request, this.config, (body) => {
+    this.bodies.read(request, (body) => {
       // Called from the request's 'end' listener: a throw here must become an answer, not a crash.
       try {
         this.posted(request, response, sessionId, body);
