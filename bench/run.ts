@@ -21,6 +21,7 @@ import { runChurn } from './scenarios/churn.js';
 import { runClusterHttp } from './scenarios/cluster-http.js';
 import { runHttpAbort } from './scenarios/http-abort.js';
 import { runHttpHeap } from './scenarios/http-heap.js';
+import { runHttpPaired } from './scenarios/http-paired.js';
 import { runIdleSessions } from './scenarios/idle-sessions.js';
 
 const argv = process.argv.slice(2);
@@ -140,6 +141,22 @@ async function runAll(): Promise<Report> {
   }
   for (let i = 0; i < (perRound[0]?.length ?? 0); i += 1) {
     report.results.push(median(perRound.map((rows) => rows[i]!)));
+  }
+  // The supervised-http / raw-http figure: both servers measured in interleaved windows.
+  if (wanted('http-paired')) {
+    report.httpPaired = await runHttpPaired(
+      {
+        baseline: { name: 'raw-http', file: 'servers/raw-http.ts' },
+        candidate: { name: 'supervised-http', file: 'servers/supervised-http.ts' },
+        kind: 'modern',
+        connections: 100,
+        pairs: quick ? 2 : 7,
+        initialWarmupMs: quick ? 500 : 2_000,
+        warmupMs: quick ? 200 : 500,
+        measureMs: quick ? 600 : 2_000,
+      },
+      log,
+    );
   }
   if (wanted('inflight-10k')) {
     log('bench: inflight-10k');

@@ -3,6 +3,7 @@ import type { HttpAbortResult } from '../scenarios/http-abort.js';
 import type { TasksBenchResult } from '../scenarios/tasks.js';
 import { tasksLines } from './tasks-report.js';
 import type { HttpHeapResult } from '../scenarios/http-heap.js';
+import type { HttpPairedResult } from '../scenarios/http-paired.js';
 import type { IdleSessionsResult } from '../scenarios/idle-sessions.js';
 import { round, type LoadResult } from './stats.js';
 
@@ -44,6 +45,8 @@ export interface Report {
   httpAbortRaw?: HttpAbortResult;
   /** Heap after GC across many modern HTTP exchanges. */
   httpHeap?: HttpHeapResult;
+  /** supervised-http against raw-http in interleaved windows (the ratio figure's measurement). */
+  httpPaired?: HttpPairedResult;
   /** Durable tasks: create → complete round trips per store, memory per live task. */
   tasks?: TasksBenchResult;
   figures?: Figure[];
@@ -106,7 +109,20 @@ export function evaluate(report: Report): Figure[] {
   atMost('churn heap growth', 5, report.churn?.heapGrowthPct ?? null, '%');
   const rawHttp = row(report, 'raw-http', 100, 1);
   const supHttp = row(report, 'supervised-http', 100, 1);
-  atLeast('supervised-http / raw-http req/s at 100 conns', 0.8, ratio(supHttp?.opsPerSec, rawHttp?.opsPerSec), ratio(rawHttp?.cpuUsPerOp, supHttp?.cpuUsPerOp));
+  // Measured in interleaved windows when the run has them (http-paired: both servers on the same
+  // stretch of a shared machine), else from the two rows.
+  const paired = report.httpPaired;
+  if (paired !== undefined) {
+    figures.push({
+      figure: 'supervised-http / raw-http req/s at 100 conns',
+      target: '>= 0.8',
+      value: paired.ratio,
+      met: paired.errors === 0 && paired.ratio >= 0.8,
+      cpuValue: paired.cpuRatio,
+    });
+  } else {
+    atLeast('supervised-http / raw-http req/s at 100 conns', 0.8, ratio(supHttp?.opsPerSec, rawHttp?.opsPerSec), ratio(rawHttp?.cpuUsPerOp, supHttp?.cpuUsPerOp));
+  }
   const sdks = ['mcp-sdk-v2-http', 'mcp-sdk-v1-http'].map((name) => row(report, name, 100, 1)).filter((r) => r !== undefined);
   const fasterSdk = sdks.length === 0 ? undefined : sdks.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
   const leanestSdk = sdks.filter((r) => r.cpuUsPerOp !== undefined).sort((a, b) => a.cpuUsPerOp! - b.cpuUsPerOp!)[0];
@@ -135,7 +151,7 @@ export function evaluate(report: Report): Figure[] {
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 const lpad = (text: string, width: number): string => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
 
-/** The raw-http-abort-10k, http-abort-10k and http-heap lines (one each, when present). */
+/** The http-paired, raw-http-abort-10k, http-abort-10k and http-heap lines (one each, when present). */
 function httpLines(report: Report): string[] {
   const lines: string[] = [];
   for (const [prefix, a] of [
@@ -145,6 +161,13 @@ function httpLines(report: Report): string[] {
     if (a === undefined) continue;
     lines.push(
       `${prefix}-${a.count}: opened in ${a.openMs} ms; dropped in ${a.abortMs} ms; every handler cancelled ${a.cancelAllMs} ms after the first drop (${a.afterLastAbortMs} ms after the last); cancelled ${a.cancelled} (transport-closed ${a.cancelledTransportClosed}); writes after close ${a.writesAfterClose}; late writes blocked ${a.lateWritesBlocked}, sent ${a.lateWritesSent}; in flight after ${a.inFlightAfter}; server CPU ${String(a.serverCpuUsPerAbort ?? null)} µs per abort`,
+    );
+  }
+  const p = report.httpPaired;
+  if (p !== undefined) {
+    const windows = p.pairs.map((pair) => `${pair.ratio} (${pair.baseline.opsPerSec}/${pair.candidate.opsPerSec})`).join(', ');
+    lines.push(
+      `http-paired ${p.candidate} / ${p.baseline} at ${p.connections} conns, ${p.pairs.length} pairs of ${p.measureMs} ms windows: median ${p.ratio} (CPU ${String(p.cpuRatio)}), errors ${p.errors}; per pair ${windows}`,
     );
   }
   const h = report.httpHeap;
