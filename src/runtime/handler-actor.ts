@@ -65,8 +65,7 @@ class LeanHandlerActor extends LeanActorRef<HandlerSnapshot> implements HandlerA
 
   constructor(
     readonly _parent: AnyActorRef,
-    readonly id: string,
-    input: HandlerInput,
+    private readonly input: HandlerInput,
     private readonly sink: InspectionSink,
   ) {
     super();
@@ -83,6 +82,11 @@ class LeanHandlerActor extends LeanActorRef<HandlerSnapshot> implements HandlerA
     }
   }
 
+  /** `request:<id>`, the id xstate would give a spawned actor; made when asked for (inspection, `toJSON`). */
+  get id(): string {
+    return `request:${String(this.input.requestId)}`;
+  }
+
   send(event: HandlerEvent): void {
     if (this.snapshot.status !== 'active') return;
     const inspected = this.sessionId !== '' && this.sink.active;
@@ -97,9 +101,9 @@ class LeanHandlerActor extends LeanActorRef<HandlerSnapshot> implements HandlerA
 }
 
 /**
- * Create and start the actor of one request, as a child of the connection actor; its inspection
- * events go to `sink`.
+ * Create and start the actor of one request (id `request:<requestId>`), as a child of the
+ * connection actor; its inspection events go to `sink`.
  */
-export function spawnHandlerActor(parent: AnyActorRef, id: string, input: HandlerInput, sink: InspectionSink): HandlerActor {
-  return new LeanHandlerActor(parent, id, input, sink);
+export function spawnHandlerActor(parent: AnyActorRef, input: HandlerInput, sink: InspectionSink): HandlerActor {
+  return new LeanHandlerActor(parent, input, sink);
 }

@@ -75,7 +75,7 @@ export class InFlight implements GraceOwner {
   spawn(message: JsonRpcRequest, definition: MethodDefinition, params: unknown, batch: Batch | undefined): void {
     const { limits, clock, counters } = this.rt;
     counters.requests += 1;
-    const actor = spawnHandlerActor(this.owner.actor, `request:${String(message.id)}`, { requestId: message.id, method: message.method }, this.rt.inspection);
+    const actor = spawnHandlerActor(this.owner.actor, { requestId: message.id, method: message.method }, this.rt.inspection);
     const now = clock.now();
     const deadline = limits.requestTimeoutMs > 0 ? now + limits.requestTimeoutMs : Infinity;
     const record = new HandlerRecord(this.owner, message.id, message, actor, deadline, batch);

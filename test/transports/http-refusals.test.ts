@@ -47,6 +47,16 @@ describe('Streamable HTTP: bad input gets the specified status, never a crash', 
     expect(response.json()).toMatchObject({ id: null, error: { code: -32700 } });
   });
 
+  it('takes a body that starts with a UTF-8 byte order mark, and refuses one cut inside a character', async () => {
+    const { listener } = await start();
+    const withBom = await raw(listener.url, { method: 'POST', headers: POST_HEADERS, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ECHO)]) });
+    expect(withBom.status).toBe(200);
+    expect(withBom.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { ok: true } });
+    const cut = await raw(listener.url, { method: 'POST', headers: POST_HEADERS, body: Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"echo","params":{"t":"'), Buffer.from([0xe2, 0x82])]) });
+    expect(cut.status).toBe(400);
+    expect(cut.json()).toMatchObject({ id: null, error: { code: -32700 } });
+  });
+
   it('answers a Content-Type other than application/json with 415', async () => {
     const { listener } = await start();
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { TransportTimers } from '../ws/options.js';
@@ -27,7 +28,6 @@ export interface BodyLimits {
   readonly timers: TransportTimers;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A body a framework already parsed (`express.json()` sets `req.body`), as text; `undefined` if none. */
 function preParsed(request: IncomingMessage): string | undefined {
@@ -181,14 +181,14 @@ class BodyReader {
 
   private onEnd(): void {
     const chunks = this.chunks;
-    let text: string;
-    try {
-      text = utf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    } catch {
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (!isUtf8(bytes)) {
       this.finish({ ok: false, status: 400, message: 'Parse error: invalid UTF-8' });
       return;
     }
-    this.finish({ ok: true, text });
+    // A leading byte order mark is dropped (RFC 8259 lets a parser ignore it).
+    const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    this.finish({ ok: true, text: bytes.toString('utf8', bom ? 3 : 0) });
   }
 
   private onError(): void {

@@ -51,6 +51,8 @@ export class HttpExchangeTransport implements Transport {
   private closeReported = false;
   private inputEnded = false;
   private finished = false;
+  /** Inside `start()`: an end of input is reported when it returns, not from a microtask. */
+  private starting = false;
 
   constructor(
     /** The HTTP request (headers, auth, …) for dialects and handlers that need it. */
@@ -61,12 +63,8 @@ export class HttpExchangeTransport implements Transport {
     private readonly options: Pick<ResolvedHttpOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'timers' | 'errorStatus'>,
     private readonly onFinished?: (exchange: HttpExchangeTransport) => void,
   ) {
-    this.stream = new ResponseStream(response, {
-      keepAliveMs: options.keepAliveMs,
-      maxBufferedBytes: options.maxBufferedBytes,
-      timers: options.timers,
-      onAbort: this.onAbort.bind(this),
-    });
+    // No close listener yet: most exchanges are answered within `start()` and never need one.
+    this.stream = new ResponseStream(response, options);
   }
 
   get outputOpen(): boolean {
@@ -103,13 +101,26 @@ export class HttpExchangeTransport implements Transport {
       return;
     }
     const parsed = this.shape.message;
-    if (parsed !== undefined && sink.onParsed !== undefined) sink.onParsed(parsed, this.body);
-    else sink.onFrame(this.body);
+    this.starting = true;
+    try {
+      if (parsed !== undefined && sink.onParsed !== undefined) sink.onParsed(parsed, this.body);
+      else sink.onFrame(this.body);
+    } finally {
+      this.starting = false;
+    }
     if (!this.answered && !this.shape.expectsAnswer && !this.closeReported) {
       this.answered = true;
       this.stream.accepted();
-      this.endInput();
+      this.inputEnded = true;
     }
+    if (this.inputEnded) {
+      // Answered while the body was dispatched (a synchronous handler, a refusal, a 202): the
+      // dispatch has returned, so the session may drain and close right here.
+      sink.onInputEnded();
+      return;
+    }
+    // The answer comes later: from now on a client closing the response is a cancel.
+    this.stream.watch(this.onAbort.bind(this));
   }
 
   send(frame: string): void {
@@ -139,7 +150,8 @@ export class HttpExchangeTransport implements Transport {
   private endInput(): void {
     if (this.inputEnded) return;
     this.inputEnded = true;
-    queueMicrotask(() => this.sink?.onInputEnded());
+    // Not from inside the session's own write: in a microtask (or when `start()` returns).
+    if (!this.starting) queueMicrotask(() => this.sink?.onInputEnded());
   }
 
   private onAbort(): void {

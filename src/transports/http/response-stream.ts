@@ -17,8 +17,12 @@ export interface ResponseStreamOptions {
   /** Bytes queued for a slow reader above which the response is dropped (the client counts as gone). */
   readonly maxBufferedBytes: number;
   readonly timers: TransportTimers;
-  /** Called once when the client closed the response before the stream ended it. */
-  readonly onAbort: () => void;
+  /**
+   * Called once when the client closed the response before the stream ended it. Without it here,
+   * nothing listens for the close until {@link ResponseStream.watch} (a response answered in the
+   * tick it was opened in never needs to).
+   */
+  readonly onAbort?: () => void;
 }
 
 const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -58,7 +62,8 @@ export class ResponseStream {
   private aborted = false;
   private dropped = 0;
   private keepAliveTimer: unknown = undefined;
-  private readonly closeListener = this.onClose.bind(this);
+  private onAbort: (() => void) | undefined = undefined;
+  private closeListener: (() => void) | undefined = undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -66,7 +71,19 @@ export class ResponseStream {
   ) {
     // The client may have left while the body was read: then nothing can ever be written.
     if (res.destroyed) this.aborted = true;
-    else res.once('close', this.closeListener);
+    else if (options.onAbort !== undefined) this.watch(options.onAbort);
+  }
+
+  /**
+   * Listen for the client closing the response from now on: `onAbort` is called once if it closes
+   * before the stream ended it. Closes are reported asynchronously, so watching before the current
+   * tick ends misses none; a response already gone reads as not {@link open}.
+   */
+  watch(onAbort: () => void): void {
+    if (this.closeListener !== undefined || this.aborted || this.mode === 'ended') return;
+    this.onAbort = onAbort;
+    this.closeListener = this.onClose.bind(this);
+    this.res.once('close', this.closeListener);
   }
 
   /** `true` while frames can still be written. */
@@ -167,7 +184,7 @@ export class ResponseStream {
    * (the finished exchange is then no longer referenced from the response while Node writes).
    */
   private release(): void {
-    this.res.off('close', this.closeListener);
+    if (this.closeListener !== undefined) this.res.off('close', this.closeListener);
   }
 
   private armKeepAlive(): void {
@@ -191,6 +208,6 @@ export class ResponseStream {
     this.stopKeepAlive();
     if (this.mode === 'ended' && this.res.writableEnded) return;
     this.aborted = true;
-    this.options.onAbort();
+    this.onAbort?.();
   }
 }
