@@ -12,6 +12,7 @@ import { Session, type SessionCloseInfo } from './runtime/session.js';
 import type { Transport } from './transports/types.js';
 import { PhaseLog } from './runtime/phase-log.js';
 import { GraceQueue } from './runtime/grace-queue.js';
+import { LinkedList } from './runtime/linked-list.js';
 import type { Supervisor, SupervisorOptions } from './supervisor-types.js';
 import type { ShutdownListener } from './shutdown.js';
 
@@ -55,7 +56,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const dialect = options.dialect ?? jsonRpcDialect;
-  const sessions = new Map<string, Session>();
+  // Open sessions, oldest first: a list the sessions link themselves into (no map upkeep per exchange).
+  const sessions = new LinkedList<Session>();
   const failureTimes: number[] = [];
   let healthy = true;
   let nextSessionId = 1;
@@ -125,11 +127,11 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     supervisorMachine.provide({
       actions: {
         drainSessions: () => {
-          for (const session of [...sessions.values()]) session.drain();
+          for (const session of sessions.toArray()) session.drain();
           checkStopped();
         },
         closeSessions: () => {
-          for (const session of [...sessions.values()]) session.close('shutdown');
+          for (const session of sessions.toArray()) session.close('shutdown');
           checkStopped();
         },
         stopAccepting: stopListeners,
@@ -191,7 +193,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     emit: (type, event) => emitter.emit(type, event),
     listens: (type) => emitter.has(type),
     sessionFinished(session, info: SessionCloseInfo) {
-      sessions.delete(session.id);
+      sessions.delete(session);
       logger.debug(info, 'session closed');
       emitter.emit('session.closed', info);
       checkStopped();
@@ -227,13 +229,13 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       }
       const id = `s${nextSessionId++}`;
       const session = new Session(runtime, id, transport, actor);
-      sessions.set(id, session);
+      sessions.add(session);
       counters.sessions += 1;
       if (emitter.has('session.opened')) emitter.emit('session.opened', { sessionId: id, transport: transport.kind });
       session.start();
       return session;
     },
-    sessions: () => [...sessions.values()],
+    sessions: () => sessions.toArray(),
     drain() {
       const phase = actor.getSnapshot().value;
       if (phase === 'running' || phase === 'unready') actor.send({ type: 'supervisor.drain' });
@@ -265,7 +267,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       let closing = 0;
       let inFlight = 0;
       let cancelling = 0;
-      for (const session of sessions.values()) {
+      for (const session of sessions) {
         if (session.state === 'connected') connected += 1;
         else if (session.state === 'draining') draining += 1;
         else closing += 1;

@@ -167,7 +167,7 @@ function httpLines(report: Report): string[] {
   if (p !== undefined) {
     const windows = p.pairs.map((pair) => `${pair.ratio} (${pair.baseline.opsPerSec}/${pair.candidate.opsPerSec})`).join(', ');
     lines.push(
-      `http-paired ${p.candidate} / ${p.baseline} at ${p.connections} conns, ${p.pairs.length} pairs of ${p.measureMs} ms windows: median ${p.ratio} (CPU ${String(p.cpuRatio)}), errors ${p.errors}; per pair ${windows}`,
+      `http-paired ${p.candidate} / ${p.baseline} at ${p.connections} conns, ${p.pairs.length} pairs of ${p.measureMs} ms windows${p.pinned ? ', pinned' : ''}: median ${p.ratio} (CPU ${String(p.cpuRatio)}), errors ${p.errors}; per pair ${windows}`,
     );
   }
   const h = report.httpHeap;

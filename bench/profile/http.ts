@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pinForLoad } from '../lib/affinity.js';
 import { startFixture } from '../lib/child.js';
 import { arg } from '../lib/closed-loop.js';
 import { runHttpLoad } from '../lib/http-load.js';
@@ -30,11 +31,14 @@ if (abort > 0) {
   console.log(JSON.stringify(await runHttpAbort(abort, nodeArgs)));
 } else {
   const fixture = await startFixture(`servers/${server}.ts`, [], { nodeArgs });
+  // The server on one CPU, the load on the other, as http-paired measures (steadier figures).
+  const pinning = pinForLoad(fixture.child.pid === undefined ? [] : [fixture.child.pid]);
   try {
     const url = `http://127.0.0.1:${fixture.ready.port as number}/mcp`;
     const result = await runHttpLoad({ name: server, url, kind, connections, warmupMs: 1000, measureMs, ...(fixture.child.pid === undefined ? {} : { serverPid: fixture.child.pid }) });
     console.log(JSON.stringify(result));
   } finally {
+    pinning.restore();
     await fixture.stop();
   }
 }

@@ -6,9 +6,12 @@
  * one idle-looking machine within five minutes). Rows measured one after the other, each on a fresh
  * server, then compare two different stretches of the machine. Here both servers start once, are
  * warmed once, and are then measured in short windows back to back, alternating which one goes
- * first (raw, ours; ours, raw; …), so each pair sees the same stretch of the machine. The figure is
- * the median of the per-pair ratios; every window is in the report.
+ * first (raw, ours; ours, raw; …), so each pair sees the same stretch of the machine. On Linux
+ * both servers are pinned to one CPU and the load to the other (`taskset`, see lib/affinity.ts):
+ * unpinned, a server's CPU per request swings by 2× as the scheduler moves it. The figure is the
+ * median of the per-pair ratios; every window is in the report.
  */
+import { pinForLoad, type Pinning } from '../lib/affinity.js';
 import { startFixture, type Fixture } from '../lib/child.js';
 import { runHttpLoad } from '../lib/http-load.js';
 import type { HttpLoadKind } from '../lib/messages.js';
@@ -38,6 +41,8 @@ export interface HttpPairedResult {
   cpuRatio: number | null;
   /** Errors in all windows together (wrong bodies, non-2xx, timeouts): a figure with errors is not met. */
   errors: number;
+  /** Whether the servers and the load were pinned to separate CPUs. */
+  pinned: boolean;
 }
 
 /** What {@link runHttpPaired} compares, and how long it measures. */
@@ -68,11 +73,13 @@ const median = (values: number[]): number => {
 export async function runHttpPaired(options: HttpPairedOptions, log: (line: string) => void = () => {}): Promise<HttpPairedResult> {
   const { connections, kind } = options;
   const fixtures: Fixture[] = [];
+  let pinning: Pinning | undefined;
   try {
     const baseline = await startFixture(options.baseline.file);
     fixtures.push(baseline);
     const candidate = await startFixture(options.candidate.file);
     fixtures.push(candidate);
+    pinning = pinForLoad(fixtures.map((fixture) => fixture.child.pid).filter((pid): pid is number => pid !== undefined));
     const window = (name: string, fixture: Fixture, warmupMs: number, measureMs: number): Promise<LoadResult> =>
       runHttpLoad({
         name,
@@ -111,8 +118,10 @@ export async function runHttpPaired(options: HttpPairedOptions, log: (line: stri
       ratio: round(median(pairs.map((pair) => pair.ratio)), 3),
       cpuRatio: cpuRatios.length === 0 ? null : round(median(cpuRatios), 3),
       errors: pairs.reduce((sum, pair) => sum + pair.baseline.errors + pair.candidate.errors, 0),
+      pinned: pinning.pinned,
     };
   } finally {
+    pinning?.restore();
     for (const fixture of fixtures.reverse()) await fixture.stop();
   }
 }

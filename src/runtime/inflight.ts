@@ -11,6 +11,7 @@ import type { GraceOwner } from './grace-queue.js';
 import { spawnHandlerActor } from './handler-actor.js';
 import type { CancelledError, MethodDefinition, SessionHandle } from './methods.js';
 import { cancelledError, HandlerRecord } from './record.js';
+import { RequestTable } from './request-table.js';
 
 // The handler events are immutable, so one frozen object per kind (per reason for a cancel) serves
 // every request: a cancel-all of 10k handlers allocates no event objects.
@@ -51,7 +52,7 @@ export interface InFlightOwner extends SessionHandle {
  */
 export class InFlight implements GraceOwner {
   /** Handlers running (not cancelled), in arrival (and so deadline) order. */
-  readonly running = new Map<RequestId, HandlerRecord>();
+  readonly running = new RequestTable<HandlerRecord>();
   /** Handlers cancelled and not yet settled or abandoned (they wait in the runtime's grace queue). */
   private cancelling = 0;
   private requestTimer: unknown = undefined;

@@ -10,6 +10,7 @@ import type { SessionRuntime } from './context.js';
 import { dispatchFrame, malformedError } from './dispatch.js';
 import { ConnectionDriver, type ConnectionActor } from './driver.js';
 import { InFlight } from './inflight.js';
+import type { Linked } from './linked-list.js';
 import type { SessionHandle } from './methods.js';
 import { OutgoingRequests } from './outgoing.js';
 import type { HandlerRecord } from './record.js';
@@ -67,7 +68,13 @@ const closeIntentOf = (reason: CancelReason | null): CloseIntent =>
  * await session.closed;
  * ```
  */
-export class Session implements SessionHandle, TransportSink {
+export class Session implements SessionHandle, TransportSink, Linked<Session> {
+  /** @internal The supervisor's list of open sessions. */
+  listPrev: Session | undefined = undefined;
+  /** @internal */
+  listNext: Session | undefined = undefined;
+  /** @internal */
+  listed = false;
   private inflightTable: InFlight | undefined = undefined;
   private readonly driver: ConnectionDriver;
   private readonly rt: SessionRuntime;

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { LinkedList, type Linked } from '../../runtime/linked-list.js';
 import type { TransportTimers } from '../ws/options.js';
 
 /**
@@ -59,7 +60,7 @@ function preParsed(request: IncomingMessage): string | undefined {
  */
 export class BodyReaders {
   /** Unfinished bodies, oldest (earliest deadline) first. */
-  private readonly pending = new Set<BodyReader>();
+  private readonly pending = new LinkedList<BodyReader>();
   private timer: unknown = undefined;
   /** The deadline the timer was armed for. */
   private armedFor = 0;
@@ -116,13 +117,16 @@ export class BodyReaders {
         this.arm(reader.deadline);
         return;
       }
-      reader.expire(); // removes it from `pending`; a Set's iteration goes on past a deleted entry
+      reader.expire(); // removes it (the current item) from `pending`
     }
   };
 }
 
 /** The state of one body being read, in one object; its listeners are its methods, bound once per body. */
-class BodyReader {
+class BodyReader implements Linked<BodyReader> {
+  listPrev: BodyReader | undefined = undefined;
+  listNext: BodyReader | undefined = undefined;
+  listed = false;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private done = false;
