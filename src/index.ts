@@ -6,7 +6,7 @@ export { DEFAULT_LIMITS } from './runtime/context.js';
 export type { Limits } from './runtime/context.js';
 export { jsonRpcDialect } from './runtime/dialect.js';
 export type { Dialect } from './runtime/dialect.js';
-export { CancelledError, defineMethod } from './runtime/methods.js';
+export { CancelledError, defineMethod, readLocal } from './runtime/methods.js';
 export type { MethodDefinition, MethodHandler, MethodTable, NotificationHandler, RequestContext, SessionHandle } from './runtime/methods.js';
 export type { SupervisorEvents, SupervisorListener } from './runtime/events.js';
 export { systemClock, createTestClock } from './runtime/clock.js';

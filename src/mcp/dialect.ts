@@ -1,7 +1,7 @@
 import type { RequestId } from '../../machines/handler.js';
 import { ErrorCode } from '../jsonrpc/errors.js';
 import type { Dialect } from '../runtime/dialect.js';
-import type { SessionHandle } from '../runtime/methods.js';
+import { readLocal, type SessionHandle } from '../runtime/methods.js';
 import { admitModernRequest, isModernRequest } from './modern.js';
 
 /** Session-local keys the MCP dialect keeps (in `session.locals`). */
@@ -37,9 +37,9 @@ export interface McpSessionInfo {
  */
 export function mcpSessionInfo(session: SessionHandle): McpSessionInfo {
   return {
-    protocolVersion: session.locals.get(PROTOCOL_VERSION) as string | undefined,
-    clientInfo: session.locals.get(CLIENT_INFO),
-    clientInitialized: session.locals.get(CLIENT_INITIALIZED) === true,
+    protocolVersion: readLocal(session, PROTOCOL_VERSION) as string | undefined,
+    clientInfo: readLocal(session, CLIENT_INFO),
+    clientInitialized: readLocal(session, CLIENT_INITIALIZED) === true,
   };
 }
 
@@ -109,7 +109,7 @@ export function createMcpDialect(options: McpDialectOptions = {}): Dialect {
  */
 function admitAfterInitialize(open: ReadonlySet<string>): NonNullable<Dialect['admit']> {
   return (request, session) => {
-    const initialized = session.locals.has(PROTOCOL_VERSION);
+    const initialized = readLocal(session, PROTOCOL_VERSION) !== undefined;
     if (!initialized && isModernRequest(request)) {
       return admitModernRequest(request);
     }

@@ -1,5 +1,5 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
-import type { RequestContext, SessionHandle } from '../runtime/methods.js';
+import { readLocal, type RequestContext, type SessionHandle } from '../runtime/methods.js';
 import { missingCapabilityError, modernMetaOf, type ModernRequestMeta } from './modern.js';
 import type { RequestStateCodec } from './request-state.js';
 
@@ -267,7 +267,7 @@ export function inputScopeOf(ctx: RequestContext): InputScope {
   const existing = scopeOf(ctx.message);
   if (existing !== undefined) return existing;
   const modern = modernMetaOf(ctx.message);
-  const capabilities = modern?.clientCapabilities ?? (ctx.session.locals.get(CLIENT_CAPABILITIES) as Record<string, unknown> | undefined) ?? {};
+  const capabilities = modern?.clientCapabilities ?? (readLocal(ctx.session, CLIENT_CAPABILITIES) as Record<string, unknown> | undefined) ?? {};
   const scope = new InputScope(modern === undefined ? 'legacy' : 'modern', capabilities, 0, {}, ctx);
   keepScope(ctx.message, scope);
   return scope;

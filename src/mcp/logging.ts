@@ -1,5 +1,5 @@
 import { ErrorCode, JsonRpcError } from '../jsonrpc/errors.js';
-import type { RequestContext, SessionHandle } from '../runtime/methods.js';
+import { readLocal, type RequestContext, type SessionHandle } from '../runtime/methods.js';
 import { modernMetaOf } from './modern.js';
 
 /**
@@ -65,5 +65,5 @@ export function sendLog(ctx: RequestContext, level: LogLevel, data: unknown, log
 }
 
 function sessionLogLevel(session: SessionHandle): string | undefined {
-  return session.locals.get(SESSION_LOG_LEVEL) as string | undefined;
+  return readLocal(session, SESSION_LOG_LEVEL) as string | undefined;
 }

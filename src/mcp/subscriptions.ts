@@ -139,6 +139,7 @@ export class SubscriptionHub {
 
   /** End the listens of one session gracefully (it is draining): each gets its completion result. */
   endSession(sessionId: string): void {
+    if (this.listeners.size === 0 && this.legacy.size === 0) return;
     for (const listener of [...this.listeners]) if (listener.session.id === sessionId) listener.end();
     for (const session of [...this.legacy.keys()]) if (session.id === sessionId) this.legacy.delete(session);
   }

@@ -19,6 +19,12 @@ export interface SessionHandle {
   readonly state: 'connected' | 'draining' | 'closed';
   /** Per-session storage for dialects and handlers (e.g. the negotiated protocol version). */
   readonly locals: Map<string, unknown>;
+  /**
+   * `locals.get(key)` without making the storage when nothing was stored yet (a session of one
+   * HTTP exchange usually never stores anything). Optional, so a plain object can stand in for a
+   * session; read through {@link readLocal}.
+   */
+  peekLocal?(key: string): unknown;
   /** Send a notification through the send guard; `false` if the guard blocked it. */
   notify(method: string, params?: unknown): boolean;
 }
@@ -156,4 +162,17 @@ export class CancelledError extends Error {
     this.name = 'CancelledError';
     this.reason = reason;
   }
+}
+
+/**
+ * Read one session-local value, without making the session's storage if the session can say it
+ * has none (`peekLocal`).
+ *
+ * @example
+ * ```ts
+ * const version = readLocal(ctx.session, 'mcp.protocolVersion');
+ * ```
+ */
+export function readLocal(session: SessionHandle, key: string): unknown {
+  return session.peekLocal !== undefined ? session.peekLocal(key) : session.locals.get(key);
 }

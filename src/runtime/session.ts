@@ -133,6 +133,11 @@ export class Session implements SessionHandle, TransportSink, Linked<Session> {
     return (this.localsMap ??= new Map());
   }
 
+  /** `locals.get(key)`, without creating the storage. */
+  peekLocal(key: string): unknown {
+    return this.localsMap?.get(key);
+  }
+
   /** @internal The in-flight table, created with the first request (an idle session has none). */
   get inflight(): InFlight {
     return (this.inflightTable ??= new InFlight(this.rt, this));

@@ -135,3 +135,20 @@ describe('createSupervisor: attach', () => {
     await supervisor.close();
   });
 });
+
+describe('Session: locals', () => {
+  it('reads a local without making the storage, and readLocal works on any SessionHandle', async () => {
+    const { readLocal } = await import('../../src/index.js');
+    const h = createCheckedSupervisor();
+    const { session } = h.connect();
+    expect(session.peekLocal('k')).toBeUndefined();
+    expect(readLocal(session, 'k')).toBeUndefined();
+    session.locals.set('k', 1);
+    expect(session.peekLocal('k')).toBe(1);
+    expect(readLocal(session, 'k')).toBe(1);
+    const plain = { id: 'p', transportKind: 'memory', state: 'connected' as const, locals: new Map<string, unknown>([['k', 2]]), notify: () => true };
+    expect(readLocal(plain, 'k')).toBe(2);
+    await h.supervisor.close();
+    h.checker.assertFinal();
+  });
+});

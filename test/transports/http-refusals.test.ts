@@ -174,6 +174,23 @@ describe('Streamable HTTP: bad input gets the specified status, never a crash', 
     expect(b.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
   });
 
+  it('forgets a body the client breaks off: no session, nothing left reading, the server goes on', async () => {
+    const { listener, supervisor } = await start();
+    const target = new URL(listener.url);
+    const socket = connect(Number(target.port), target.hostname);
+    await once(socket, 'connect');
+    socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{"jsonrpc"`);
+    // The server has the headers and part of the body: one body is being read.
+    for (let i = 0; i < 400 && listener.stats().bodiesReading === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(listener.stats().bodiesReading).toBe(1);
+    socket.destroy();
+    for (let i = 0; i < 400 && listener.stats().bodiesReading > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(listener.stats().bodiesReading).toBe(0);
+    expect(supervisor.stats().sessions.total).toBe(0);
+    const after = await post(listener.url, ECHO);
+    expect(after.status).toBe(200);
+  });
+
   it('answers headers that do not arrive in time with 408 and closes the connection', async () => {
     const { listener, supervisor } = await start({ headersTimeoutMs: 100 });
     const socket = connect(listener.port, '127.0.0.1');

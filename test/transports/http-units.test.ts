@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { encodeError, encodeNotification, encodeRequest, encodeResult } from '../../src/jsonrpc/codec.js';
 import { createMemoryEventStore } from '../../src/transports/http/event-store.js';
-import { classifyOutbound, summarizeInbound } from '../../src/transports/http/frames.js';
+import { classifyOutbound, exchangeOutbound, summarizeInbound } from '../../src/transports/http/frames.js';
 import { accepts, decodeHeaderValue, isJsonContentType } from '../../src/transports/http/headers.js';
 import { modernErrorStatus, resolveHttpOptions } from '../../src/transports/http/options.js';
 import { isLoopbackHost, resolveHostPolicy } from '../../src/transports/request-guard.js';
@@ -60,6 +61,28 @@ describe('classifyOutbound', () => {
     expect(classifyOutbound('{"id":5,"jsonrpc":"2.0","result":{"error":{"code":1}}}')).toEqual({ kind: 'answer', id: 5, errorCode: undefined });
     expect(classifyOutbound('{"jsonrpc":"2.0","id":5,"error":{"message":"m","code":-32602}}')).toEqual({ kind: 'answer', id: 5, errorCode: -32602 });
     expect(classifyOutbound('{"method":"x","jsonrpc":"2.0"}')).toEqual({ kind: 'message' });
+  });
+});
+
+describe('exchangeOutbound', () => {
+  it('agrees with classifyOutbound on every frame: the answer or not, and the error code', () => {
+    const id = fc.oneof(fc.integer(), fc.string(), fc.constant(null));
+    const frame = fc.oneof(
+      fc.tuple(fc.oneof(fc.integer(), fc.string()), fc.jsonValue()).map(([i, v]) => encodeResult(i, v)),
+      fc.tuple(id, fc.integer({ min: -33000, max: 33000 }), fc.string()).map(([i, code, message]) => encodeError(i, { code, message })),
+      fc.tuple(fc.string(), fc.jsonValue()).map(([method, params]) => encodeNotification(method, params)),
+      fc.tuple(fc.integer(), fc.string()).map(([i, method]) => encodeRequest(i, method, {})),
+      fc.array(fc.integer(), { minLength: 1, maxLength: 3 }).map((ids) => `[${ids.map((i) => encodeResult(i, i)).join(',')}]`),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+    );
+    fc.assert(
+      fc.property(frame, (text) => {
+        const kind = classifyOutbound(text);
+        const outbound = exchangeOutbound(text);
+        expect(outbound.answer).toBe(kind.kind !== 'message');
+        expect(outbound.errorCode).toBe(kind.kind === 'answer' ? kind.errorCode : undefined);
+      }),
+    );
   });
 });
 

@@ -122,20 +122,23 @@ export class BodyReaders {
   };
 }
 
-/** The state of one body being read, in one object; its listeners are its methods, bound once per body. */
+/**
+ * The state of one body being read, in one object; its three listeners are its methods, bound once
+ * per body. A client that breaks the body off destroys the request, which always ends in `'close'`
+ * (an `'error'` first only if someone listens for it), so `'close'` before `'end'` is the break.
+ */
 class BodyReader implements Linked<BodyReader> {
   listPrev: BodyReader | undefined = undefined;
   listNext: BodyReader | undefined = undefined;
   listed = false;
-  private readonly chunks: Buffer[] = [];
+  /** The first chunk; the rest (rare: a body larger than one read) in `more`. */
+  private first: Buffer | undefined = undefined;
+  private more: Buffer[] | undefined = undefined;
   private size = 0;
   private done = false;
-  private readonly listeners: {
-    readonly data: (chunk: Buffer) => void;
-    readonly end: () => void;
-    readonly error: () => void;
-    readonly close: () => void;
-  };
+  private readonly onDataListener: (chunk: Buffer) => void;
+  private readonly onEndListener: () => void;
+  private readonly onCloseListener: () => void;
 
   constructor(
     private readonly request: IncomingMessage,
@@ -145,11 +148,12 @@ class BodyReader implements Linked<BodyReader> {
     private readonly owner: BodyReaders,
     private readonly resolve: (outcome: BodyOutcome) => void,
   ) {
-    this.listeners = { data: this.onData.bind(this), end: this.onEnd.bind(this), error: this.onError.bind(this), close: this.onClose.bind(this) };
-    request.on('data', this.listeners.data);
-    request.on('end', this.listeners.end);
-    request.on('error', this.listeners.error);
-    request.on('close', this.listeners.close);
+    this.onDataListener = this.onData.bind(this);
+    this.onEndListener = this.onEnd.bind(this);
+    this.onCloseListener = this.onClose.bind(this);
+    request.on('data', this.onDataListener);
+    request.on('end', this.onEndListener);
+    request.on('close', this.onCloseListener);
   }
 
   /** The deadline passed before the body was in: 408. */
@@ -161,11 +165,10 @@ class BodyReader implements Linked<BodyReader> {
     if (this.done) return;
     this.done = true;
     this.owner.settled(this);
-    const { request, listeners } = this;
-    request.off('data', listeners.data);
-    request.off('end', listeners.end);
-    request.off('error', listeners.error);
-    request.off('close', listeners.close);
+    const request = this.request;
+    request.off('data', this.onDataListener);
+    request.off('end', this.onEndListener);
+    request.off('close', this.onCloseListener);
     if (!outcome.ok) {
       // Stop reading; the refusal closes the connection, so the rest is never parsed as a request.
       request.pause();
@@ -176,16 +179,18 @@ class BodyReader implements Linked<BodyReader> {
   private onData(chunk: Buffer): void {
     this.size += chunk.length;
     if (this.size > this.maxBodyBytes) {
-      this.chunks.length = 0;
+      this.first = undefined;
+      this.more = undefined;
       this.finish({ ok: false, status: 413, message: 'Payload Too Large' });
       return;
     }
-    this.chunks.push(chunk);
+    if (this.first === undefined) this.first = chunk;
+    else (this.more ??= []).push(chunk);
   }
 
   private onEnd(): void {
-    const chunks = this.chunks;
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const first = this.first ?? Buffer.alloc(0);
+    const bytes = this.more === undefined ? first : Buffer.concat([first, ...this.more]);
     if (!isUtf8(bytes)) {
       this.finish({ ok: false, status: 400, message: 'Parse error: invalid UTF-8' });
       return;
@@ -195,11 +200,8 @@ class BodyReader implements Linked<BodyReader> {
     this.finish({ ok: true, text: bytes.toString('utf8', bom ? 3 : 0) });
   }
 
-  private onError(): void {
-    this.finish({ ok: false, status: 400, message: 'Bad Request: the request body broke off' });
-  }
-
+  /** The request closed before its end: the client broke the body off (or it was destroyed). */
   private onClose(): void {
-    if (!this.request.complete) this.onError();
+    this.finish({ ok: false, status: 400, message: 'Bad Request: the request body broke off' });
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloseIntent, Transport, TransportSink } from '../types.js';
-import { classifyOutbound } from './frames.js';
+import { exchangeOutbound } from './frames.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { ResponseStream } from './response-stream.js';
 
@@ -128,13 +128,13 @@ export class HttpExchangeTransport implements Transport {
       this.stream.message(frame); // counted as a write after close
       return;
     }
-    const kind = classifyOutbound(frame);
-    if (kind.kind === 'message') {
+    const outbound = exchangeOutbound(frame);
+    if (!outbound.answer) {
       this.stream.message(frame);
       return;
     }
     this.answered = true;
-    const code = kind.kind === 'answer' ? kind.errorCode : undefined;
+    const code = outbound.errorCode;
     this.stream.answer(frame, code === undefined ? 200 : this.options.errorStatus(code));
     this.endInput();
   }

@@ -20,11 +20,10 @@ const BATCH: OutboundKind = { kind: 'batch' };
 const NOTIFICATION_PREFIX = '{"jsonrpc":"2.0","method":';
 const ID_PREFIX = '{"jsonrpc":"2.0","id":';
 
-/** Read the id token after `{"jsonrpc":"2.0","id":` (the runtime's own encoding); `undefined` if unsure. */
-function fastId(frame: string): { id: RequestId | null; end: number } | undefined {
+/** Where the id token after `{"jsonrpc":"2.0","id":` (the runtime's own encoding) ends; `-1` if unsure. */
+function idEnd(frame: string): number {
   let i = ID_PREFIX.length;
-  const first = frame.charCodeAt(i);
-  if (first === 0x22 /* " */) {
+  if (frame.charCodeAt(i) === 0x22 /* " */) {
     i += 1;
     while (i < frame.length) {
       const c = frame.charCodeAt(i);
@@ -32,17 +31,32 @@ function fastId(frame: string): { id: RequestId | null; end: number } | undefine
       else if (c === 0x22) break;
       else i += 1;
     }
-    if (i >= frame.length) return undefined;
-    const token = frame.slice(ID_PREFIX.length, i + 1);
-    return { id: JSON.parse(token) as string, end: i + 1 };
+    return i >= frame.length ? -1 : i + 1;
   }
   const comma = frame.indexOf(',', i);
-  if (comma < 0) return undefined;
-  const token = frame.slice(i, comma);
-  if (token === 'null') return { id: null, end: comma };
-  const n = Number(token);
-  return token.length > 0 && Number.isFinite(n) ? { id: n, end: comma } : undefined;
+  return comma > i ? comma : -1;
 }
+
+/** Read the id token after `{"jsonrpc":"2.0","id":` (the runtime's own encoding); `undefined` if unsure. */
+function fastId(frame: string): { id: RequestId | null; end: number } | undefined {
+  const end = idEnd(frame);
+  if (end < 0) return undefined;
+  const token = frame.slice(ID_PREFIX.length, end);
+  if (token.charCodeAt(0) === 0x22) return { id: JSON.parse(token) as string, end };
+  if (token === 'null') return { id: null, end };
+  const n = Number(token);
+  return Number.isFinite(n) ? { id: n, end } : undefined;
+}
+
+/** The error code right after `,"error":{"code":` at `at`; `undefined` if it is not there. */
+function errorCodeAt(frame: string, at: number): number | undefined {
+  if (!frame.startsWith(ERROR_CODE, at)) return undefined;
+  const start = at + ERROR_CODE.length;
+  const code = Number.parseInt(frame.slice(start, start + 12), 10);
+  return Number.isSafeInteger(code) ? code : undefined;
+}
+
+const ERROR_CODE = ',"error":{"code":';
 
 function slowClassify(frame: string): OutboundKind {
   let value: unknown;
@@ -78,16 +92,49 @@ export function classifyOutbound(frame: string): OutboundKind {
     const parsed = fastId(frame);
     if (parsed !== undefined) {
       if (frame.startsWith(',"result":', parsed.end)) return { kind: 'answer', id: parsed.id, errorCode: undefined };
-      if (frame.startsWith(',"error":{"code":', parsed.end)) {
-        const start = parsed.end + ',"error":{"code":'.length;
-        const code = Number.parseInt(frame.slice(start, start + 12), 10);
-        if (Number.isSafeInteger(code)) return { kind: 'answer', id: parsed.id, errorCode: code };
-      }
+      const code = errorCodeAt(frame, parsed.end);
+      if (code !== undefined) return { kind: 'answer', id: parsed.id, errorCode: code };
       if (frame.startsWith(',"method":', parsed.end)) return MESSAGE;
     }
   }
   return slowClassify(frame);
 }
+
+/**
+ * What a one-exchange response needs of an outbound frame: whether it is the answer (a response or
+ * a batch answer) and, for an error answer, its code. No id is read, and a result answer or a
+ * message in the runtime's own encoding costs no allocation (shared objects).
+ *
+ * @example
+ * ```ts
+ * exchangeOutbound('{"jsonrpc":"2.0","id":7,"result":{}}'); // { answer: true, errorCode: undefined }
+ * exchangeOutbound('{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"…"}}'); // { answer: true, errorCode: -32601 }
+ * ```
+ */
+export function exchangeOutbound(frame: string): ExchangeOutbound {
+  if (frame.startsWith(NOTIFICATION_PREFIX)) return NOT_ANSWER;
+  if (frame.charCodeAt(0) === 0x5b /* [ */) return RESULT_ANSWER;
+  if (frame.startsWith(ID_PREFIX)) {
+    const end = idEnd(frame);
+    if (end >= 0) {
+      if (frame.startsWith(',"result":', end)) return RESULT_ANSWER;
+      const code = errorCodeAt(frame, end);
+      if (code !== undefined) return { answer: true, errorCode: code };
+      if (frame.startsWith(',"method":', end)) return NOT_ANSWER;
+    }
+  }
+  const kind = slowClassify(frame);
+  return kind.kind === 'message' ? NOT_ANSWER : kind.kind === 'batch' ? RESULT_ANSWER : { answer: true, errorCode: kind.errorCode };
+}
+
+/** See {@link exchangeOutbound}. */
+export interface ExchangeOutbound {
+  readonly answer: boolean;
+  readonly errorCode: number | undefined;
+}
+
+const NOT_ANSWER: ExchangeOutbound = Object.freeze({ answer: false, errorCode: undefined });
+const RESULT_ANSWER: ExchangeOutbound = Object.freeze({ answer: true, errorCode: undefined });
 
 /**
  * What the handler learned from a POST body before handing it to the runtime.

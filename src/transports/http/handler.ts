@@ -61,7 +61,7 @@ function isLegacyVersion(version: string | undefined): boolean {
 class Handler {
   readonly stats = new HttpStatsCounter();
   readonly legacy: LegacySessions;
-  private readonly bodies: BodyReaders;
+  readonly bodies: BodyReaders;
   private accepting = true;
   private readonly exchangeClosed = (exchange: HttpExchangeTransport): void => this.stats.exchangeClosed(exchange);
 
@@ -255,7 +255,7 @@ export function createHttpHandler(supervisor: HttpSessionHost, options: HttpHand
     }
   };
   return Object.assign(fn, {
-    stats: () => handler.stats.snapshot(handler.legacy),
+    stats: () => handler.stats.snapshot(handler.legacy, handler.bodies.reading),
     stopAccepting: () => handler.stopAccepting(),
     close: () => handler.close(),
   });

@@ -19,6 +19,8 @@ export interface HttpStats {
   writesAfterClose: number;
   /** Legacy frames that no stream could carry and no event store kept. */
   undelivered: number;
+  /** Request bodies still arriving now (each bounded by `bodyTimeoutMs`). */
+  bodiesReading: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class HttpStatsCounter {
     this.writesAfterClose += exchange.writesAfterClose;
   }
 
-  snapshot(sessions: { readonly openCount: number; readonly writesAfterClose: number }): HttpStats {
+  snapshot(sessions: { readonly openCount: number; readonly writesAfterClose: number }, bodiesReading = 0): HttpStats {
     return {
       sessions: {
         open: sessions.openCount,
@@ -84,6 +86,7 @@ export class HttpStatsCounter {
       refused: Object.fromEntries(this.refusals),
       writesAfterClose: this.writesAfterClose + sessions.writesAfterClose,
       undelivered: this.undelivered,
+      bodiesReading,
     };
   }
 }
