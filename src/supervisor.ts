@@ -80,6 +80,14 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     resolveStopped = resolve;
   });
   let stopCheckQueued = false;
+  // Set by the machine's own `drainSessions` / `closeSessions` (the entries of `draining` and
+  // `cancelling`, the only ways to the phases that wait for `sessions.allClosed`): until then a
+  // session finishing needs no stop check, and a one-exchange session queues no microtask.
+  let shuttingDown = false;
+  // The machine's `accepting` tag as its own `stopAccepting` action publishes it (the entry of
+  // `draining` and `cancelling`, the only ways out of the two states that carry the tag): read on
+  // every request, so not worked out from the snapshot each time.
+  let acceptingNow = true;
   const stopIfIdle = (): void => {
     stopCheckQueued = false;
     if (sessions.size > 0) return;
@@ -90,7 +98,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   // done event to the supervisor right after. Checking on a microtask keeps the supervisor alive to
   // receive it, so nothing is ever sent to a stopped actor.
   const checkStopped = (): void => {
-    if (stopCheckQueued || sessions.size > 0) return;
+    if (!shuttingDown || stopCheckQueued || sessions.size > 0) return;
     stopCheckQueued = true;
     queueMicrotask(stopIfIdle);
   };
@@ -127,14 +135,19 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     supervisorMachine.provide({
       actions: {
         drainSessions: () => {
+          shuttingDown = true;
           for (const session of sessions.toArray()) session.drain();
           checkStopped();
         },
         closeSessions: () => {
+          shuttingDown = true;
           for (const session of sessions.toArray()) session.close('shutdown');
           checkStopped();
         },
-        stopAccepting: stopListeners,
+        stopAccepting: () => {
+          acceptingNow = false;
+          stopListeners();
+        },
         closeListeners,
         scheduleTimer: (_, params: { timer: SupervisorTimer; ms: number | null }) => {
           if (params.ms === null) return;
@@ -212,7 +225,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     limits,
     stopped,
     get accepting() {
-      return actor.getSnapshot().hasTag('accepting');
+      return acceptingNow && actor.getSnapshot().status === 'active';
     },
     get ready() {
       return actor.getSnapshot().hasTag('ready');
@@ -221,7 +234,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       return actor.getSnapshot().value;
     },
     attach(transport) {
-      if (!actor.getSnapshot().hasTag('accepting')) {
+      if (!supervisor.accepting) {
         throw new SupervisorError('ERR_NOT_ACCEPTING', `supervisor is ${actor.getSnapshot().value}; no new sessions`);
       }
       if (!claimTransport(transport)) {

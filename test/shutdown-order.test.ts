@@ -202,3 +202,31 @@ describe('shutdownOnSignals', () => {
     expect(supervisor.state).toBe('running');
   });
 });
+
+describe('supervisor.accepting', () => {
+  it('agrees with the machine’s accepting tag in every phase of every way down', async () => {
+    const ways: Array<(s: Supervisor) => unknown> = [
+      (s) => s.shutdown({ delayMs: 20, drainMs: 20 }),
+      (s) => s.drain(),
+      (s) => s.close(),
+    ];
+    for (const way of ways) {
+      const supervisor = createSupervisor({ methods: { wait: () => new Promise(() => {}) }, limits: { cancelGraceMs: 20 } });
+      const { transport, peer } = createMemoryTransportPair();
+      supervisor.attach(transport);
+      peer.send({ jsonrpc: '2.0', id: 1, method: 'wait' });
+      const seen: Array<[string, boolean, boolean]> = [];
+      const check = (): void => {
+        seen.push([supervisor.state, supervisor.accepting, supervisor.actor.getSnapshot().hasTag('accepting')]);
+      };
+      check();
+      supervisor.on('supervisor.phase', check);
+      void way(supervisor);
+      check();
+      await supervisor.stopped;
+      check();
+      for (const [state, accepting, tag] of seen) expect({ state, accepting }).toEqual({ state, accepting: tag });
+      expect(seen.map(([state]) => state)).toContain('stopped');
+    }
+  });
+});
