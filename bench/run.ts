@@ -150,10 +150,10 @@ async function runAll(): Promise<Report> {
         candidate: { name: 'supervised-http', file: 'servers/supervised-http.ts' },
         kind: 'modern',
         connections: 100,
-        pairs: quick ? 2 : 7,
+        pairs: quick ? 2 : 11,
         initialWarmupMs: quick ? 500 : 2_000,
-        warmupMs: quick ? 200 : 500,
-        measureMs: quick ? 600 : 2_000,
+        warmupMs: quick ? 200 : 300,
+        measureMs: quick ? 600 : 1_000,
       },
       log,
     );
