@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 
 /**
  * CPU pinning for a load run on Linux: the server processes on one CPU, the load generator (this
  * process) on another, so neither migrates between CPUs mid-run. On these shared 2-core machines an
  * unpinned server's CPU per request swings by 2× from one stretch of seconds to the next; pinned,
- * the same windows stay within a few per cent. Needs `taskset` (util-linux) and two CPUs; without
- * them nothing is pinned and {@link pinForLoad} says so.
+ * the same windows stay within a few per cent. Needs `taskset` (util-linux) and two CPUs this
+ * process may use; without them nothing is pinned and {@link pinForLoad} says so.
  */
 export interface Pinning {
   /** Whether the processes were pinned (false: no taskset, one CPU, or not Linux). */
@@ -15,17 +14,30 @@ export interface Pinning {
   restore(): void;
 }
 
-function taskset(args: string[]): boolean {
+function taskset(args: string[]): string | undefined {
   try {
-    execFileSync('taskset', args, { stdio: 'ignore' });
-    return true;
+    return execFileSync('taskset', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** The CPUs a process may run on (`taskset -pc`: "0,1" or "0-3,6"), expanded; `[]` if unknown. */
+function allowedCpus(pid: number): number[] {
+  const list = taskset(['-pc', String(pid)])?.split(':').pop()?.trim();
+  if (list === undefined || list === '') return [];
+  const cpus: number[] = [];
+  for (const part of list.split(',')) {
+    const [from, to = from] = part.split('-').map(Number);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to)) return [];
+    for (let cpu = from; cpu <= to; cpu += 1) cpus.push(cpu);
+  }
+  return cpus;
+}
+
 /**
- * Pin every thread of `serverPids` to the last CPU and this process to the first.
+ * Pin every thread of `serverPids` to the last CPU this process may use and this process to the
+ * first; `restore()` gives this process back the CPUs it had.
  *
  * @example
  * ```ts
@@ -34,15 +46,18 @@ function taskset(args: string[]): boolean {
  * ```
  */
 export function pinForLoad(serverPids: readonly number[]): Pinning {
-  const cpus = os.cpus().length;
-  if (process.platform !== 'linux' || cpus < 2) return { pinned: false, restore: () => {} };
-  const all = `0-${cpus - 1}`;
-  const serverCpu = String(cpus - 1);
-  const pinned = serverPids.every((pid) => taskset(['-a', '-p', '-c', serverCpu, String(pid)])) && taskset(['-a', '-p', '-c', '0', String(process.pid)]);
-  return {
-    pinned,
-    restore: () => {
-      taskset(['-a', '-p', '-c', all, String(process.pid)]);
-    },
+  const unpinned: Pinning = { pinned: false, restore: () => {} };
+  if (process.platform !== 'linux') return unpinned;
+  const cpus = allowedCpus(process.pid);
+  if (cpus.length < 2) return unpinned;
+  const original = cpus.join(',');
+  const serverCpu = String(cpus[cpus.length - 1]);
+  const restore = (): void => {
+    taskset(['-a', '-p', '-c', original, String(process.pid)]);
   };
+  const pinned =
+    serverPids.every((pid) => taskset(['-a', '-p', '-c', serverCpu, String(pid)]) !== undefined) &&
+    taskset(['-a', '-p', '-c', String(cpus[0]), String(process.pid)]) !== undefined;
+  if (!pinned) restore();
+  return { pinned, restore };
 }

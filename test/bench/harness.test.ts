@@ -4,6 +4,7 @@ import { evaluate, renderMarkdown, renderTable, type Report } from '../../bench/
 import { isExpectedAnswer, parseAnswer, runHttpLoad } from '../../bench/lib/http-load.js';
 import { runStdioLoad } from '../../bench/lib/stdio-load.js';
 import { runHttpAbort } from '../../bench/scenarios/http-abort.js';
+import { runHttpPaired } from '../../bench/scenarios/http-paired.js';
 import { runHttpHeap } from '../../bench/scenarios/http-heap.js';
 import { LatencyRecorder, type LoadResult } from '../../bench/lib/stats.js';
 import { runWsLoad } from '../../bench/lib/ws-load.js';
@@ -166,6 +167,46 @@ describe('bench harness', () => {
       expect(result.opsPerSec).toBeGreaterThan(0);
       await fixture.stop();
     }
+  }, 60_000);
+
+  it('takes the HTTP ratio figure from the paired windows when the run has them, and fails it on any error', () => {
+    const windowRow = (name: string, opsPerSec: number): LoadResult => row(name, 100, 1, opsPerSec, 5, 50);
+    const pair = (raw: number, ours: number) => ({ baseline: windowRow('raw-http', raw), candidate: windowRow('supervised-http', ours), ratio: ours / raw, cpuRatio: 0.9 });
+    const paired = { baseline: 'raw-http', candidate: 'supervised-http', connections: 100, warmupMs: 300, measureMs: 1000, pairs: [pair(100, 85), pair(100, 90)], ratio: 0.85, cpuRatio: 0.9, errors: 0, pinned: true };
+    const report: Report = {
+      machine: { node: process.version, cores: 2, cpu: 'test', loadAverage: [0, 0, 0] },
+      // The rows alone would say 0.5: the paired measurement decides when it is there.
+      results: [row('raw-http', 100, 1, 10_000, 10, 80), row('supervised-http', 100, 1, 5_000, 11, 160)],
+      httpPaired: paired,
+    };
+    const figure = (r: Report) => evaluate(r).find((f) => f.figure === 'supervised-http / raw-http req/s at 100 conns');
+    expect(figure(report)).toMatchObject({ value: 0.85, met: true, cpuValue: 0.9 });
+    expect(figure({ ...report, httpPaired: { ...paired, errors: 1 } })).toMatchObject({ value: 0.85, met: false });
+    expect(figure({ ...report, httpPaired: { ...paired, ratio: 0.79 } })).toMatchObject({ value: 0.79, met: false });
+    const { httpPaired: _paired, ...rowsOnly } = report;
+    expect(figure(rowsOnly)).toMatchObject({ value: 0.5, met: false });
+    expect(renderTable({ ...report, figures: evaluate(report) })).toContain('http-paired supervised-http / raw-http at 100 conns, 2 pairs of 1000 ms windows, pinned: median 0.85');
+  });
+
+  it('runs http-paired: both servers, interleaved windows, a ratio per pair and no errors', async () => {
+    const result = await runHttpPaired({
+      baseline: { name: 'raw-http', file: 'servers/raw-http.ts' },
+      candidate: { name: 'supervised-http', file: 'servers/supervised-http.ts' },
+      kind: 'modern',
+      connections: 4,
+      pairs: 2,
+      initialWarmupMs: 100,
+      warmupMs: 50,
+      measureMs: 200,
+    });
+    expect(result.pairs).toHaveLength(2);
+    expect(result.errors).toBe(0);
+    for (const p of result.pairs) {
+      expect(p.baseline.name).toBe('raw-http');
+      expect(p.candidate.name).toBe('supervised-http');
+      expect(p.ratio).toBeGreaterThan(0);
+    }
+    expect(result.ratio).toBeGreaterThan(0);
   }, 60_000);
 
   it('counts a wrong HTTP answer as an error (JSON where SSE was asked for)', async () => {
