@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { delayToFirst, expiredFront } from '../../runtime/deadlines.js';
 import { LinkedList, type Linked } from '../../runtime/linked-list.js';
 import type { TransportTimers } from '../ws/options.js';
 
@@ -29,6 +30,7 @@ export interface BodyLimits {
   readonly timers: TransportTimers;
 }
 
+const deadlineOf = (reader: BodyReader): number => reader.deadline;
 
 /** A body a framework already parsed (`express.json()` sets `req.body`), as text; `undefined` if none. */
 function preParsed(request: IncomingMessage): string | undefined {
@@ -48,7 +50,8 @@ function preParsed(request: IncomingMessage): string | undefined {
  *
  * Every body gets the same timeout, so bodies reach their deadlines in the order they started: one
  * timer, armed for the oldest unfinished body, serves all of them (a body that arrives with its
- * headers, the common case, costs a set entry and no timer of its own).
+ * headers, the common case, costs a list entry and no timer of its own), the way the runtime's
+ * request and cancel-grace deadlines work (runtime/deadlines.ts).
  *
  * @example
  * ```ts
@@ -91,7 +94,7 @@ export class BodyReaders {
     }
     const reader = new BodyReader(request, limits.maxBodyBytes, performance.now() + limits.bodyTimeoutMs, this, done);
     this.pending.add(reader);
-    if (this.timer === undefined) this.arm(reader.deadline);
+    if (this.timer === undefined) this.arm();
   }
 
   /** A body finished (read, refused or broken off): it no longer needs its deadline. */
@@ -99,9 +102,12 @@ export class BodyReaders {
     this.pending.delete(reader);
   }
 
-  private arm(deadline: number): void {
-    this.armedFor = deadline;
-    const timer = this.limits.timers.setTimeout(this.onTimer, Math.max(0, Math.ceil(deadline - performance.now())));
+  /** Arm the timer for the oldest unfinished body, if there is one. */
+  private arm(): void {
+    const delay = delayToFirst(this.pending, deadlineOf, performance.now());
+    if (delay === undefined) return;
+    this.armedFor = this.pending.first!.deadline;
+    const timer = this.limits.timers.setTimeout(this.onTimer, delay);
     // Never what keeps a process alive: an unfinished body's socket does that.
     (timer as { unref?: () => void } | undefined)?.unref?.();
     this.timer = timer;
@@ -111,14 +117,8 @@ export class BodyReaders {
     this.timer = undefined;
     // The timer is authoritative for the deadline it was armed for (timers injected for tests may
     // fire at any wall time); past that, the clock decides.
-    const now = Math.max(performance.now(), this.armedFor);
-    for (const reader of this.pending) {
-      if (reader.deadline > now) {
-        this.arm(reader.deadline);
-        return;
-      }
-      reader.expire(); // removes it (the current item) from `pending`
-    }
+    for (const reader of expiredFront(this.pending, deadlineOf, Math.max(performance.now(), this.armedFor))) reader.expire();
+    this.arm();
   };
 }
 

@@ -105,13 +105,13 @@ export class HttpExchangeTransport implements Transport {
     try {
       if (parsed !== undefined && sink.onParsed !== undefined) sink.onParsed(parsed, this.body);
       else sink.onFrame(this.body);
+      if (!this.answered && !this.shape.expectsAnswer && !this.closeReported) {
+        this.answered = true;
+        this.stream.accepted();
+        this.endInput();
+      }
     } finally {
       this.starting = false;
-    }
-    if (!this.answered && !this.shape.expectsAnswer && !this.closeReported) {
-      this.answered = true;
-      this.stream.accepted();
-      this.inputEnded = true;
     }
     if (this.inputEnded) {
       // Answered while the body was dispatched (a synchronous handler, a refusal, a 202): the

@@ -34,19 +34,19 @@ function idEnd(frame: string): number {
     return i >= frame.length ? -1 : i + 1;
   }
   const comma = frame.indexOf(',', i);
-  return comma > i ? comma : -1;
+  if (comma <= i) return -1;
+  const token = frame.slice(i, comma);
+  return token === 'null' || Number.isFinite(Number(token)) ? comma : -1;
 }
 
-/** Read the id token after `{"jsonrpc":"2.0","id":` (the runtime's own encoding); `undefined` if unsure. */
-function fastId(frame: string): { id: RequestId | null; end: number } | undefined {
-  const end = idEnd(frame);
-  if (end < 0) return undefined;
+/** The id token that ends at `end` (see {@link idEnd}), parsed. */
+function idBefore(frame: string, end: number): RequestId | null {
   const token = frame.slice(ID_PREFIX.length, end);
-  if (token.charCodeAt(0) === 0x22) return { id: JSON.parse(token) as string, end };
-  if (token === 'null') return { id: null, end };
-  const n = Number(token);
-  return Number.isFinite(n) ? { id: n, end } : undefined;
+  if (token.charCodeAt(0) === 0x22) return JSON.parse(token) as string;
+  return token === 'null' ? null : Number(token);
 }
+
+const ERROR_CODE = ',"error":{"code":';
 
 /** The error code right after `,"error":{"code":` at `at`; `undefined` if it is not there. */
 function errorCodeAt(frame: string, at: number): number | undefined {
@@ -56,7 +56,24 @@ function errorCodeAt(frame: string, at: number): number | undefined {
   return Number.isSafeInteger(code) ? code : undefined;
 }
 
-const ERROR_CODE = ',"error":{"code":';
+const SHAPE_MESSAGE = -1;
+const SHAPE_BATCH = -2;
+const SHAPE_UNSURE = -3;
+
+/**
+ * An outbound frame in the runtime's own encoding (`{"jsonrpc":"2.0","id":…,"result"|"error":…}`,
+ * `{"jsonrpc":"2.0","method":…}`, a batch), read without parsing: `SHAPE_MESSAGE`, `SHAPE_BATCH`,
+ * an answer as the end of its id token (≥ 0), or `SHAPE_UNSURE` (parse it).
+ */
+function fastShape(frame: string): number {
+  if (frame.startsWith(NOTIFICATION_PREFIX)) return SHAPE_MESSAGE;
+  if (frame.charCodeAt(0) === 0x5b /* [ */) return SHAPE_BATCH;
+  if (!frame.startsWith(ID_PREFIX)) return SHAPE_UNSURE;
+  const end = idEnd(frame);
+  if (end < 0) return SHAPE_UNSURE;
+  if (frame.startsWith(',"result":', end) || errorCodeAt(frame, end) !== undefined) return end;
+  return frame.startsWith(',"method":', end) ? SHAPE_MESSAGE : SHAPE_UNSURE;
+}
 
 function slowClassify(frame: string): OutboundKind {
   let value: unknown;
@@ -86,24 +103,17 @@ function slowClassify(frame: string): OutboundKind {
  * ```
  */
 export function classifyOutbound(frame: string): OutboundKind {
-  if (frame.startsWith(NOTIFICATION_PREFIX)) return MESSAGE;
-  if (frame.charCodeAt(0) === 0x5b /* [ */) return BATCH;
-  if (frame.startsWith(ID_PREFIX)) {
-    const parsed = fastId(frame);
-    if (parsed !== undefined) {
-      if (frame.startsWith(',"result":', parsed.end)) return { kind: 'answer', id: parsed.id, errorCode: undefined };
-      const code = errorCodeAt(frame, parsed.end);
-      if (code !== undefined) return { kind: 'answer', id: parsed.id, errorCode: code };
-      if (frame.startsWith(',"method":', parsed.end)) return MESSAGE;
-    }
-  }
+  const shape = fastShape(frame);
+  if (shape >= 0) return { kind: 'answer', id: idBefore(frame, shape), errorCode: errorCodeAt(frame, shape) };
+  if (shape === SHAPE_MESSAGE) return MESSAGE;
+  if (shape === SHAPE_BATCH) return BATCH;
   return slowClassify(frame);
 }
 
 /**
  * What a one-exchange response needs of an outbound frame: whether it is the answer (a response or
- * a batch answer) and, for an error answer, its code. No id is read, and a result answer or a
- * message in the runtime's own encoding costs no allocation (shared objects).
+ * a batch answer) and, for an error answer, its code — {@link classifyOutbound} without the id, so
+ * a result answer or a message in the runtime's own encoding costs no allocation (shared objects).
  *
  * @example
  * ```ts
@@ -112,17 +122,13 @@ export function classifyOutbound(frame: string): OutboundKind {
  * ```
  */
 export function exchangeOutbound(frame: string): ExchangeOutbound {
-  if (frame.startsWith(NOTIFICATION_PREFIX)) return NOT_ANSWER;
-  if (frame.charCodeAt(0) === 0x5b /* [ */) return RESULT_ANSWER;
-  if (frame.startsWith(ID_PREFIX)) {
-    const end = idEnd(frame);
-    if (end >= 0) {
-      if (frame.startsWith(',"result":', end)) return RESULT_ANSWER;
-      const code = errorCodeAt(frame, end);
-      if (code !== undefined) return { answer: true, errorCode: code };
-      if (frame.startsWith(',"method":', end)) return NOT_ANSWER;
-    }
+  const shape = fastShape(frame);
+  if (shape >= 0) {
+    const code = errorCodeAt(frame, shape);
+    return code === undefined ? RESULT_ANSWER : { answer: true, errorCode: code };
   }
+  if (shape === SHAPE_MESSAGE) return NOT_ANSWER;
+  if (shape === SHAPE_BATCH) return RESULT_ANSWER;
   const kind = slowClassify(frame);
   return kind.kind === 'message' ? NOT_ANSWER : kind.kind === 'batch' ? RESULT_ANSWER : { answer: true, errorCode: kind.errorCode };
 }
