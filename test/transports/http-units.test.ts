@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeError, encodeNotification, encodeRequest, encodeResult } from '../../src/jsonrpc/codec.js';
 import { createMemoryEventStore } from '../../src/transports/http/event-store.js';
 import { classifyOutbound, exchangeOutbound, summarizeInbound } from '../../src/transports/http/frames.js';
-import { accepts, decodeHeaderValue, isJsonContentType } from '../../src/transports/http/headers.js';
+import { accepts, acceptsAll, decodeHeaderValue, isJsonContentType } from '../../src/transports/http/headers.js';
 import { modernErrorStatus, resolveHttpOptions } from '../../src/transports/http/options.js';
 import { isLoopbackHost, resolveHostPolicy } from '../../src/transports/request-guard.js';
 
@@ -114,6 +114,19 @@ describe('header helpers', () => {
     expect(isJsonContentType('Application/JSON; charset=utf-8')).toBe(true);
     expect(isJsonContentType('application/jsonp')).toBe(false);
     expect(isJsonContentType(undefined)).toBe(false);
+    expect(isJsonContentType('application/json')).toBe(true);
+    expect(isJsonContentType('text/plain')).toBe(false);
+  });
+
+  it('decides a fixed Accept list like accepts, every value again from the cache', () => {
+    const types = ['application/json', 'text/event-stream'];
+    const post = acceptsAll(types);
+    const values = [undefined, '', '*/*', 'text/*, application/json', 'application/json', 'text/event-stream', 'application/json, text/event-stream', 'Application/JSON;q=0.9, TEXT/EVENT-STREAM'];
+    for (let round = 0; round < 2; round += 1) {
+      for (const value of values) expect(post(value), String(value)).toBe(accepts(value, types));
+    }
+    expect(post('application/json')).toBe(false);
+    expect(post('application/json, text/event-stream')).toBe(true);
   });
 });
 
@@ -140,5 +153,47 @@ describe('options and host policy', () => {
     const ported = resolveHostPolicy('0.0.0.0', { allowedHosts: ['mcp.example:8443'] });
     expect(ported.check(req({ host: 'mcp.example:8443' }))).toBeUndefined();
     expect(ported.check(req({ host: 'mcp.example:9000' }))).toBe('host');
+  });
+});
+
+describe('body readers over real requests', () => {
+  const timers = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout) };
+
+  it('settle each body once: a body read whole is not reported again by the close that follows', async () => {
+    const { createServer, request } = await import('node:http');
+    const { BodyReaders } = await import('../../src/transports/http/body.js');
+    const readers = new BodyReaders({ maxBodyBytes: 1024, bodyTimeoutMs: 5_000, timers });
+    const outcomes: unknown[] = [];
+    const closed: Promise<void>[] = [];
+    const server = createServer((req, res) => {
+      closed.push(new Promise((resolve) => req.once('close', () => setImmediate(resolve))));
+      readers.read(req, (outcome) => {
+        outcomes.push(outcome);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      for (const body of ['{"a":1}', '\uFEFF{"b":2}']) {
+        await new Promise<void>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, method: 'POST', headers: { connection: 'close' } }, (res) => {
+            res.resume();
+            res.once('end', resolve);
+          });
+          req.once('error', reject);
+          req.end(body);
+        });
+      }
+      await Promise.all(closed);
+      expect(closed).toHaveLength(2);
+      expect(outcomes).toEqual([
+        { ok: true, text: '{"a":1}' },
+        { ok: true, text: '{"b":2}' },
+      ]);
+      expect(readers.reading).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -165,14 +165,16 @@ class BodyReader implements Linked<BodyReader> {
     if (this.done) return;
     this.done = true;
     this.owner.settled(this);
-    const request = this.request;
-    request.off('data', this.onDataListener);
-    request.off('end', this.onEndListener);
-    request.off('close', this.onCloseListener);
     if (!outcome.ok) {
       // Stop reading; the refusal closes the connection, so the rest is never parsed as a request.
+      const request = this.request;
+      request.off('data', this.onDataListener);
+      request.off('end', this.onEndListener);
+      request.off('close', this.onCloseListener);
       request.pause();
     }
+    // A body read whole keeps its listeners: after `'end'` no data comes, and the `'close'` that
+    // follows finds the reader done (removing three listeners per request costs more than that).
     this.resolve(outcome);
   }
 

@@ -4,11 +4,15 @@ import { authenticateRequest, resolveHostPolicy, type HostPolicy } from '../requ
 import { BodyReaders, type BodyOutcome } from './body.js';
 import { HttpExchangeTransport } from './exchange.js';
 import { summarizeInbound, type InboundSummary } from './frames.js';
-import { accepts, checkRequestHeaders, header, isJsonContentType, metaProtocolVersion, MODERN_PROTOCOL_VERSION } from './headers.js';
+import { acceptsAll, checkRequestHeaders, header, isJsonContentType, metaProtocolVersion, MODERN_PROTOCOL_VERSION } from './headers.js';
 import { LegacySessions } from './legacy-sessions.js';
 import { resolveHttpOptions, type HttpHandlerOptions, type HttpSessionHost, type ResolvedHttpOptions } from './options.js';
 import { refuse } from './respond.js';
 import { HttpStatsCounter, type HttpStats } from './stats.js';
+
+/** What a GET (an SSE stream) and a POST (JSON or SSE answers) must accept. */
+const acceptsSse = acceptsAll(['text/event-stream']);
+const acceptsJsonAndSse = acceptsAll(['application/json', 'text/event-stream']);
 
 /**
  * A request handler for the MCP endpoint, to mount in a `node:http` server, Express or Fastify
@@ -123,7 +127,7 @@ class Handler {
         return this.post(request, response, sessionId);
       case 'GET':
         if (sessionId === undefined) return this.methodNotAllowed(response);
-        if (!accepts(header(request, 'accept'), ['text/event-stream'])) {
+        if (!acceptsSse(header(request, 'accept'))) {
           return this.refuse(response, 406, -32600, 'Not Acceptable: the client must accept text/event-stream');
         }
         return this.legacy.get(request, response, sessionId);
@@ -143,7 +147,7 @@ class Handler {
     if (!isJsonContentType(header(request, 'content-type'))) {
       return this.refuse(response, 415, -32600, 'Unsupported Media Type: the body must be application/json', { close: true });
     }
-    if (!accepts(header(request, 'accept'), ['application/json', 'text/event-stream'])) {
+    if (!acceptsJsonAndSse(header(request, 'accept'))) {
       return this.refuse(response, 406, -32600, 'Not Acceptable: the client must accept application/json and text/event-stream', {
         close: true,
       });

@@ -60,6 +60,23 @@ export function accepts(accept: string | undefined, types: readonly string[]): b
 }
 
 /**
+ * {@link accepts} for one fixed list of types, each header value decided once: what a route asks of
+ * every request (a POST must accept JSON and SSE, a GET SSE).
+ *
+ * @example
+ * ```ts
+ * const acceptsPost = acceptsAll(['application/json', 'text/event-stream']);
+ * acceptsPost('application/json, text/event-stream'); // true
+ * ```
+ */
+export function acceptsAll(types: readonly string[]): (accept: string | undefined) => boolean {
+  const verdict = memoizeByValue((value) => accepts(value, types));
+  return (accept) => accept === undefined || accept === '' || verdict(accept);
+}
+
+const jsonContentType = memoizeByValue((value) => mediaTypes(value)[0] === 'application/json');
+
+/**
  * Whether a `Content-Type` header is JSON (`application/json`, any parameters).
  *
  * @example
@@ -68,7 +85,7 @@ export function accepts(accept: string | undefined, types: readonly string[]): b
  * ```
  */
 export function isJsonContentType(value: string | undefined): boolean {
-  return value !== undefined && mediaTypes(value)[0] === 'application/json';
+  return value !== undefined && (value === 'application/json' || jsonContentType(value));
 }
 
 /**
