@@ -62,34 +62,41 @@ export interface SupervisorEvents {
  */
 export type SupervisorListener<K extends keyof SupervisorEvents> = (event: SupervisorEvents[K]) => void;
 
-/** A small typed emitter; a throwing listener is reported to `onListenerError`, never to the caller. */
+/**
+ * A small typed emitter; a throwing listener is reported to `onListenerError`, never to the caller.
+ * Each type's listeners are an array replaced (never changed in place) by `on` and by unsubscribing,
+ * so `emit` walks the array it read without copying it, and a listener added or removed while an
+ * event is delivered takes effect from the next event.
+ */
 export class Emitter {
-  private readonly listeners = new Map<keyof SupervisorEvents, Set<(event: never) => void>>();
+  private readonly listeners = new Map<keyof SupervisorEvents, readonly ((event: never) => void)[]>();
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 
   on<K extends keyof SupervisorEvents>(type: K, listener: SupervisorListener<K>): () => void {
-    let set = this.listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(type, set);
-    }
-    set.add(listener as (event: never) => void);
-    return () => set.delete(listener as (event: never) => void);
+    const fn = listener as (event: never) => void;
+    const current = this.listeners.get(type) ?? [];
+    if (!current.includes(fn)) this.listeners.set(type, [...current, fn]);
+    return () => {
+      const now = this.listeners.get(type);
+      if (now === undefined || !now.includes(fn)) return;
+      const rest = now.filter((other) => other !== fn);
+      if (rest.length === 0) this.listeners.delete(type);
+      else this.listeners.set(type, rest);
+    };
   }
 
   /** Whether anyone listens to `type` (so an emitter can skip building the event). */
   has(type: keyof SupervisorEvents): boolean {
-    const set = this.listeners.get(type);
-    return set !== undefined && set.size > 0;
+    return this.listeners.has(type);
   }
 
   emit<K extends keyof SupervisorEvents>(type: K, event: SupervisorEvents[K]): void {
-    const set = this.listeners.get(type);
-    if (set === undefined || set.size === 0) return;
-    for (const listener of [...set]) {
+    const listeners = this.listeners.get(type);
+    if (listeners === undefined) return;
+    for (let i = 0; i < listeners.length; i += 1) {
       try {
-        (listener as SupervisorListener<K>)(event);
+        (listeners[i] as SupervisorListener<K>)(event);
       } catch (error) {
         this.onListenerError(error);
       }
