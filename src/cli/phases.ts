@@ -1,12 +1,14 @@
 import type { PhaseTiming } from '../runtime/phase-log.js';
+import type { HttpStats } from '../transports/http/stats.js';
 import type { Supervisor, SupervisorStats } from '../supervisor.js';
 import type { ServeOptions } from './args.js';
 import { lifetimeCounters, type LifetimeCounters } from './counters.js';
 import type { CliLogger } from './logger.js';
 
 /**
- * The last stderr line of `serve`: the lifetime counters and the shutdown phases with their
- * durations (ms), in order.
+ * The last stderr line of `serve`: the lifetime counters, the Streamable HTTP listener's counters
+ * (modern exchanges, legacy sessions, refusals by status; absent with `--stdio`) and the shutdown
+ * phases with their durations (ms), in order.
  *
  * @example
  * ```ts
@@ -15,6 +17,8 @@ import type { CliLogger } from './logger.js';
  * ```
  */
 export interface ShutdownSummary extends LifetimeCounters {
+  /** The HTTP listener's counters when `serve` listened for HTTP (see `HttpStats`). */
+  http?: HttpStats;
   phases: PhaseTiming[];
 }
 
@@ -26,8 +30,8 @@ export interface ShutdownSummary extends LifetimeCounters {
  * process.stderr.write(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
  * ```
  */
-export function shutdownSummary(stats: SupervisorStats, phases: PhaseTiming[]): ShutdownSummary {
-  return { ...lifetimeCounters(stats), phases };
+export function shutdownSummary(stats: SupervisorStats, phases: PhaseTiming[], http?: HttpStats): ShutdownSummary {
+  return { ...lifetimeCounters(stats), ...(http === undefined ? {} : { http }), phases };
 }
 
 /**

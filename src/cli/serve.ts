@@ -13,6 +13,7 @@ import cluster from 'node:cluster';
 import type { Supervisor } from '../supervisor.js';
 import { serveStdio } from '../transports/stdio.js';
 import { listenHttp } from '../transports/http.js';
+import type { HttpStats } from '../transports/http/stats.js';
 import type { ServeOptions } from './args.js';
 import { logPhases, probeOptions, shutdownSummary } from './phases.js';
 import { createDebugStats, DEBUG_STATS_ENV, DEBUG_STATS_METHOD, type DebugStats } from './debug-stats.js';
@@ -119,7 +120,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   debug?.watch(supervisor);
 
   // The HTTP listener's counters, once it listens (a cluster worker reports them with its stats).
-  const http: { stats?: () => object } = {};
+  const http: { stats?: () => HttpStats } = {};
   let reported = false;
   let stopProgress = (): void => {};
   const report = (): void => {
@@ -127,7 +128,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     reported = true;
     stopProgress();
     logger.silence();
-    writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases()))}\n`);
+    writeErr(`${JSON.stringify(shutdownSummary(supervisor.stats(), supervisor.phases(), http.stats?.()))}\n`);
     reportToPrimary(supervisor.stats(), supervisor.phases(), http.stats === undefined ? undefined : { http: http.stats() });
   };
   const exit = (code: number): void => {

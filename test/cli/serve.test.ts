@@ -121,7 +121,7 @@ describe('session-supervisor serve: WebSocket', () => {
     server.child.kill('SIGTERM');
     expect(await c.response(2)).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'slept 400 ms' }] } });
     expect(await server.exited).toEqual({ code: 0, signal: null });
-    const { phases, ...counters } = server.lastJson();
+    const { phases, http, ...counters } = server.lastJson();
     expect(counters).toEqual({
       sessions: 1,
       requests: 2,
@@ -131,7 +131,49 @@ describe('session-supervisor serve: WebSocket', () => {
       abandoned: 0,
       blockedSends: 0,
     });
+    expect(http).toEqual({
+      sessions: { open: 0, created: 0, expired: 0, deleted: 0, refused: 0 },
+      exchanges: { open: 0, total: 0, aborted: 0 },
+      refused: {},
+      writesAfterClose: 0,
+      undelivered: 0,
+      bodiesReading: 0,
+    });
     expect(phases.map((p: { phase: string }) => p.phase)).toEqual(['running', 'unready', 'draining', 'closing', 'stopped']);
+  });
+
+  it('counts HTTP exchanges, legacy sessions and refusals in the last line', async () => {
+    const { server, url } = await listen();
+    const endpoint = `${url.replace('ws://', 'http://')}/mcp`;
+    const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+      fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        body: JSON.stringify(body),
+      });
+    const modern = await post(
+      { jsonrpc: '2.0', id: 1, method: 'echo', params: { a: 1 } },
+      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'echo' },
+    );
+    expect(modern.status).toBe(200);
+    expect(await modern.json()).toMatchObject({ id: 1, result: { a: 1 } });
+    const legacy = await post(initialize);
+    expect(legacy.status).toBe(200);
+    expect(legacy.headers.get('mcp-session-id')).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+    await legacy.text();
+    const refused = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(refused.status).toBe(415);
+    await refused.text();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const { http, sessions, requests } = server.lastJson();
+    expect({ sessions, requests }).toEqual({ sessions: 2, requests: 2 });
+    expect(http).toMatchObject({
+      sessions: { open: 0, created: 1, refused: 0 },
+      exchanges: { open: 0, total: 1, aborted: 0 },
+      refused: { 415: 1 },
+      writesAfterClose: 0,
+    });
   });
 
   it('honours --drain-timeout: a call still running is answered -32800 and counted; a stubborn one is abandoned', async () => {
@@ -183,7 +225,10 @@ describe('session-supervisor serve --stdio', () => {
     ]);
     const stderr = result.stderr.trim().split('\n');
     expect(stderr.some((l) => l.includes('"msg":"serving on stdin/stdout"'))).toBe(true);
-    expect(JSON.parse(stderr.at(-1)!)).toMatchObject({ sessions: 1, requests: 1, completed: 1 });
+    const last = JSON.parse(stderr.at(-1)!);
+    expect(last).toMatchObject({ sessions: 1, requests: 1, completed: 1 });
+    // No HTTP listener with --stdio: no HTTP counters either.
+    expect(last).not.toHaveProperty('http');
   });
 });
 

@@ -142,8 +142,10 @@ describe('interop with the official MCP SDK client', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.stderrLines.filter((l) => l.startsWith('listening '))).toEqual([listening, `listening ${url.replace('ws://', 'http://')}/mcp`]);
-    const { phases, ...counters } = server.lastJson();
+    const { phases, http, ...counters } = server.lastJson();
     expect(counters).toEqual(expectedCounters);
+    // The conversation went over WebSocket: the HTTP endpoint on the same port saw nothing.
+    expect(http).toMatchObject({ exchanges: { total: 0 }, sessions: { created: 0 }, refused: {} });
     expect(phases.at(-1)).toMatchObject({ phase: 'stopped' });
     expect(clientErrors(errors, wire)).toEqual([]);
   });
