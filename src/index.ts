@@ -27,6 +27,7 @@ export type { ClusterMetricsServerOptions } from './observability/cluster-metric
 export type { ClusterOptions, ClusterPrimary, ClusterStats, ClusterWorkerOptions, WorkerEnd } from './cluster.js';
 export type { ShutdownListener, ShutdownOptions } from './shutdown.js';
 export { DEFAULT_LATENCY_BUCKETS, PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer, supervisorMetrics, trackLatency } from './observability/metrics.js';
+export { httpMetrics, type HttpMetricsOptions } from './observability/http-metrics.js';
 export type { LatencyHistogram, LatencyTracker, MetricsOptions, MetricsServer, MetricsServerOptions, SupervisorMetrics } from './observability/metrics.js';
 export { startDashboard } from './observability/dashboard.js';
 export type { Dashboard, DashboardOptions, DashboardView, HandlerView, SessionView } from './observability/dashboard.js';

@@ -119,6 +119,8 @@ describe('serve --workers', () => {
     const first = await (await fetch(metricsUrl)).text();
     expect(sample(first, 'session_supervisor_requests_total'), first).toBe(6);
     expect(sample(first, 'session_supervisor_requests_completed_total')).toBe(6);
+    // Each worker's Streamable HTTP listener has its own families, summed by the primary too.
+    expect(sample(first, 'session_supervisor_http_exchanges_total')).toBe(6);
     // The metrics answer needed both workers over IPC, after their 'listening' messages on the same channel.
     const probe = new URL('/readyz', metricsUrl);
     expect(await (await fetch(new URL('/healthz', metricsUrl))).json()).toEqual({ status: 'live' });
@@ -133,9 +135,16 @@ describe('serve --workers', () => {
     let text = '';
     for (let scrape = 0; scrape < 200; scrape += 1) {
       text = await (await fetch(metricsUrl)).text();
-      if (sample(text, 'session_supervisor_cancellations_total{reason="transport-closed"}') === 8 && sample(text, 'session_supervisor_in_flight') === 0) break;
+      if (
+        sample(text, 'session_supervisor_cancellations_total{reason="transport-closed"}') === 8 &&
+        sample(text, 'session_supervisor_in_flight') === 0 &&
+        sample(text, 'session_supervisor_http_exchanges_aborted_total') === 8
+      ) {
+        break;
+      }
     }
     expect(sample(text, 'session_supervisor_cancellations_total{reason="transport-closed"}'), text).toBe(8);
+    expect(sample(text, 'session_supervisor_http_exchanges_aborted_total')).toBe(8);
     expect(sample(text, 'session_supervisor_in_flight')).toBe(0);
     expect(sample(text, 'session_supervisor_requests_completed_total')).toBe(6);
 

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { InspectionEvent } from 'xstate';
 import { demoMethods, demoTools } from '../demo/tools.js';
 import { createMcpServer } from '../mcp/server.js';
 import { startDashboard } from '../observability/dashboard.js';
 import { createCliInspector, type CliInspector, type CliInspectorOptions } from '../observability/inspect.js';
+import { httpMetrics } from '../observability/http-metrics.js';
 import { startMetricsServer, supervisorMetrics } from '../observability/metrics.js';
 import type { Limits } from '../runtime/context.js';
 import type { MethodTable } from '../runtime/methods.js';
@@ -141,12 +143,15 @@ export async function runServe(options: ServeOptions): Promise<void> {
   // Closed after the drain, in this order: the socket listener (WebSocket mode), metrics, dashboard, inspector.
   const listeners: ShutdownListener[] = [];
   const host = options.stdio ? '127.0.0.1' : options.host;
+  // The registry the HTTP listener's families join once it listens.
+  let metricsRegistry: Registry | undefined;
   if (cluster.isWorker) {
     // The primary serves the metrics port, aggregated over the workers, and sums their live stats.
-    const registry = options.metricsPort === undefined ? undefined : supervisorMetrics(supervisor, { defaultMetrics: true }).registry;
-    attachClusterWorker(supervisor, registry === undefined ? {} : { registry });
+    metricsRegistry = options.metricsPort === undefined ? undefined : supervisorMetrics(supervisor, { defaultMetrics: true }).registry;
+    attachClusterWorker(supervisor, metricsRegistry === undefined ? {} : { registry: metricsRegistry });
   } else if (options.metricsPort !== undefined) {
     const metrics = await startMetricsServer(supervisor, { host, port: options.metricsPort, defaultMetrics: true, ...probeOptions(options) });
+    metricsRegistry = metrics.registry;
     writeErr(`metrics ${metrics.url}\n`);
     listeners.push(closesWith(() => metrics.close()));
   }
@@ -186,6 +191,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   });
   listeners.unshift(listener);
   http.stats = () => listener.stats();
+  if (metricsRegistry !== undefined) httpMetrics(listener, { registry: metricsRegistry });
   const signals = workerSignals(SIGNALS);
   stopProgress = reportDrainProgress(supervisor, logger, { signals }).stop;
   shutdownOnSignals(supervisor, { signals: [...signals], listeners, onStopped: report, exit, shutdownDelayMs: options.shutdownDelayMs });

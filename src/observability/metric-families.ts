@@ -22,22 +22,25 @@ export interface StatsFamilies {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-type Sample = readonly [own: Readonly<Record<string, string>>, value: number];
+/** One sample of a family: its own labels (besides the common ones) and its value. */
+export type Sample = readonly [own: Readonly<Record<string, string>>, value: number];
 
-interface FamilySpec {
+/** One metric family read from a stats snapshot of type `S` at scrape time. */
+export interface FamilySpec<S> {
   name: string;
   type: 'gauge' | 'counter';
   help: string;
   own?: readonly string[];
   /** How a cluster aggregator combines the workers' values (prom-client's `aggregator`). Default sum. */
   aggregator?: 'min' | 'max';
-  samples(stats: SupervisorStats): readonly Sample[];
+  samples(stats: S): readonly Sample[];
 }
 
-const one = (value: number): readonly Sample[] => [[{}, value]];
+/** The one sample of a family without labels of its own. */
+export const one = (value: number): readonly Sample[] => [[{}, value]];
 
 /** Today's families: names, types, help and labels unchanged from the hand-written exposition. */
-const FAMILIES: readonly FamilySpec[] = [
+const FAMILIES: readonly FamilySpec<SupervisorStats>[] = [
   { name: 'healthy', type: 'gauge', aggregator: 'min', help: '1 while the supervisor is healthy (session failures within the window at most maxSessionFailures).', samples: (s) => one(s.healthy ? 1 : 0) },
   { name: 'state', type: 'gauge', own: ['state'], help: 'The supervisor state: 1 for the current one.', samples: (s) => SUPERVISOR_PHASES.map((state) => [{ state }, s.state === state ? 1 : 0]) },
   {
@@ -67,30 +70,31 @@ const FAMILIES: readonly FamilySpec[] = [
 ];
 
 /**
- * Register the supervisor's families in `registry`. Gauges and counters read `stats()` when the
- * registry is scraped (one `stats()` call per scrape, shared by every family); a counter is set
- * to the supervisor's own lifetime count (reset, then increased by it), so it stays monotonic.
- * Throws `RangeError` for a bad label name, before registering anything.
+ * Register `specs` in `registry`, named `prefix` + the spec's name. Gauges and counters read
+ * `stats()` when the registry is scraped (one `stats()` call per scrape, shared by every family);
+ * a counter is set to the source's own lifetime count (reset, then increased by it), so it stays
+ * monotonic. Throws `RangeError` for a bad label name, before registering anything. Returns the
+ * registered names (to remove them).
  */
-export function registerStatsFamilies(registry: Registry, stats: () => SupervisorStats, options: FamilyOptions): StatsFamilies {
+export function registerFamilies<S>(registry: Registry, specs: readonly FamilySpec<S>[], stats: () => S, options: Pick<FamilyOptions, 'prefix' | 'labels'>): string[] {
   const common = options.labels;
   const commonNames = Object.keys(common);
   for (const name of commonNames) if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new RangeError(`invalid label name: ${name}`);
 
   // One snapshot per scrape: the collect callbacks of one scrape run within the same turn.
-  let snapshot: SupervisorStats | undefined;
-  const current = (): SupervisorStats => {
+  let snapshot: { value: S } | undefined;
+  const current = (): S => {
     if (snapshot === undefined) {
-      snapshot = stats();
+      snapshot = { value: stats() };
       setImmediate(() => {
         snapshot = undefined;
       });
     }
-    return snapshot;
+    return snapshot.value;
   };
 
   const names: string[] = [];
-  for (const spec of FAMILIES) {
+  for (const spec of specs) {
     const name = `${options.prefix}${spec.name}`;
     const labelNames = [...commonNames, ...(spec.own ?? [])];
     const base = { name, help: spec.help, labelNames, registers: [registry], ...(spec.aggregator === undefined ? {} : { aggregator: spec.aggregator }) };
@@ -112,6 +116,17 @@ export function registerStatsFamilies(registry: Registry, stats: () => Superviso
     }
     names.push(name);
   }
+  return names;
+}
+
+/**
+ * Register the supervisor's families in `registry` (see {@link registerFamilies}), and the request
+ * latency histogram when `options.buckets` is given.
+ */
+export function registerStatsFamilies(registry: Registry, stats: () => SupervisorStats, options: FamilyOptions): StatsFamilies {
+  const common = options.labels;
+  const commonNames = Object.keys(common);
+  const names = registerFamilies(registry, FAMILIES, stats, options);
 
   let histogram: Histogram | undefined;
   if (options.buckets !== undefined) {

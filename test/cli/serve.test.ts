@@ -240,9 +240,16 @@ describe('session-supervisor serve: observability flags', () => {
     const c = await client(url);
     c.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [] });
     await c.response(1);
+    const refused = await fetch(`${url.replace('ws://', 'http://')}/mcp`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(refused.status).toBe(415);
+    await refused.text();
     const metrics = await fetch(metricsUrl);
     expect(metrics.status).toBe(200);
-    expect(await metrics.text()).toMatch(/\n?[a-z_]+ /);
+    const text = await metrics.text();
+    expect(text).toMatch(/^session_supervisor_sessions_opened_total 1$/m);
+    // The Streamable HTTP listener on the same port has its own families.
+    expect(text).toMatch(/^session_supervisor_http_refused_total\{status="415"\} 1$/m);
+    expect(text).toMatch(/^session_supervisor_http_exchanges_total 0$/m);
     const state = await fetch(new URL('/state', dashboardUrl));
     expect(state.status).toBe(200);
     expect(typeof (await state.json())).toBe('object');
