@@ -65,8 +65,9 @@ export interface HttpMetricsOptions {
  * from its `stats()` at every scrape: `session_supervisor_http_sessions` and the legacy session
  * counters (created, expired by the idle timeout, deleted, refused at `maxSessions`), the modern
  * exchanges (open, total, aborted), `http_refused_total{status}`, writes after close, undelivered
- * frames and bodies being read. In a cluster, register into the worker's registry before
- * `attachClusterWorker` is asked for it and the primary sums the workers. `stop()` removes them.
+ * frames and bodies being read. In a cluster, register into the registry each worker gives
+ * `attachClusterWorker` (at any time: it is read at every scrape) and the primary sums the workers.
+ * `stop()` removes them.
  *
  * @example
  * ```ts

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SupervisorError } from '../../src/index.js';
-import { createMcpServer, defineTool, type McpServer } from '../../src/mcp/index.js';
+import { createMcpServer, defineTool } from '../../src/mcp/index.js';
 import { checkParamHeaders, paramHeaderBindings } from '../../src/mcp/param-headers.js';
 import { decodeHeaderValue } from '../../src/transports/http/headers.js';
-import { listenHttp, type HttpListener } from '../../src/transports/http.js';
+import { listenHttp } from '../../src/transports/http.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 import { post } from '../transports/http-harness.js';
 
 const b64 = (text: string): string => `=?base64?${Buffer.from(text, 'utf8').toString('base64')}?=`;
@@ -97,14 +98,7 @@ describe('header values', () => {
   });
 });
 
-let server: McpServer | undefined;
-let listener: HttpListener | undefined;
-afterEach(async () => {
-  await server?.close();
-  await listener?.close();
-  server = undefined;
-  listener = undefined;
-});
+const closeLater = closeAfterEach();
 
 describe('Mcp-Param-* over Streamable HTTP', () => {
   const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
@@ -117,8 +111,8 @@ describe('Mcp-Param-* over Streamable HTTP', () => {
       input: z.object({ region: z.string().meta({ 'x-mcp-header': 'Region' }), query: z.string() }),
       run: ({ region }) => `ran in ${region}`,
     });
-    server = createMcpServer({ name: 'headers', version: '1.0.0', tools: [route] });
-    listener = await listenHttp(server, { host: '127.0.0.1', port: 0 });
+    const server = closeLater(createMcpServer({ name: 'headers', version: '1.0.0', tools: [route] }));
+    const listener = closeLater(await listenHttp(server, { host: '127.0.0.1', port: 0 }));
 
     const ok = await post(listener.url, call('Hello, 世界'), { ...headers, 'Mcp-Param-Region': b64('Hello, 世界') });
     expect(ok.status).toBe(200);

@@ -1,20 +1,13 @@
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { httpMetrics, supervisorMetrics, type Supervisor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { httpMetrics, supervisorMetrics } from '../../src/index.js';
 import { createMcpServer } from '../../src/mcp/index.js';
 import { createTestClock } from '../../src/runtime/clock.js';
-import { listenHttp, type HttpListener } from '../../src/transports/http.js';
+import { listenHttp } from '../../src/transports/http.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 import { post, raw } from '../transports/http-harness.js';
 
-let server: Supervisor | undefined;
-let listener: HttpListener | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await listener?.close();
-  server = undefined;
-  listener = undefined;
-});
+const closeLater = closeAfterEach();
 
 /** The value of one sample in a Prometheus text exposition (`undefined` when absent). */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -35,8 +28,8 @@ const modernList = {
 describe('the Streamable HTTP listener in Prometheus', () => {
   it('exposes legacy sessions (created, closed idle, deleted, refused at maxSessions), exchanges and refusals by status', async () => {
     const clock = createTestClock();
-    server = createMcpServer({ name: 'm', version: '1.0.0', tools: [] });
-    listener = await listenHttp(server, { host: '127.0.0.1', port: 0, maxSessions: 2, sessionIdleTimeoutMs: 40, timers: clock });
+    const server = closeLater(createMcpServer({ name: 'm', version: '1.0.0', tools: [] }));
+    const listener = closeLater(await listenHttp(server, { host: '127.0.0.1', port: 0, maxSessions: 2, sessionIdleTimeoutMs: 40, timers: clock }));
     const registry = new Registry();
     supervisorMetrics(server, { registry });
     const http = httpMetrics(listener, { registry, labels: { server: 'm' } });
@@ -71,7 +64,7 @@ describe('the Streamable HTTP listener in Prometheus', () => {
 
     // The idle session left is closed by the idle timeout once the reaper sweeps past it.
     await new Promise((resolve) => setTimeout(resolve, 60));
-    const closed = new Promise((resolve) => server!.on('session.closed', resolve));
+    const closed = new Promise((resolve) => server.on('session.closed', resolve));
     clock.advance(10);
     await closed;
     const reaped = await registry.metrics();

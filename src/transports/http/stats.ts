@@ -73,7 +73,7 @@ export class HttpStatsCounter {
     this.writesAfterClose += exchange.writesAfterClose;
   }
 
-  snapshot(sessions: { readonly openCount: number; readonly writesAfterClose: number }, bodiesReading = 0): HttpStats {
+  snapshot(sessions: { readonly openCount: number; readonly writesAfterClose: number }, bodiesReading: number): HttpStats {
     return {
       sessions: {
         open: sessions.openCount,
